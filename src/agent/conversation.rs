@@ -1,0 +1,156 @@
+//! `Conversation`: a run in motion, the value that moves from agent mailbox to agent mailbox.
+//!
+//! It owns everything the run has done (items, path, counts, usage, timeline), its limits, and
+//! the channel to the caller, so whichever agent ends the run answers the caller directly and a
+//! failure anywhere can hand back the partial run. It also holds a token of the swarm's
+//! in-flight tracker, so shutdown knows the run exists even while it sits in a mailbox.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+use tokio_util::task::task_tracker::TaskTrackerToken;
+
+use crate::agent::Limits;
+use crate::item::{Item, output_text};
+use crate::model::Usage;
+use crate::run::{Event, PartialRun, RunError, RunResult};
+
+/// Where the outcome of a run goes.
+pub(crate) type Reply = oneshot::Sender<Result<RunResult, RunError>>;
+
+/// A run in motion.
+pub(crate) struct Conversation {
+    /// The conversation so far.
+    pub(crate) items: Vec<Item>,
+    /// Model requests made so far, across agents.
+    pub(crate) turns: u32,
+    /// Model requests made so far per agent (a short list: runs visit few agents).
+    agent_turns: Vec<(Arc<str>, u32)>,
+    /// Agents entered, in order, the entry agent first.
+    pub(crate) path: Vec<Arc<str>>,
+    /// Tokens used so far.
+    pub(crate) usage: Usage,
+    /// The run's trace id.
+    pub(crate) trace_id: String,
+    /// When the run started (timeline offsets count from here).
+    started: Instant,
+    /// Steps taken so far.
+    pub(crate) timeline: Vec<Event>,
+    /// The run's bounds.
+    pub(crate) limits: Limits,
+    /// The caller's end of the run.
+    reply: Reply,
+    /// Keeps the swarm's shutdown waiting while this run exists.
+    _in_flight: TaskTrackerToken,
+}
+
+impl Conversation {
+    /// Starts a run at `entry`.
+    pub(crate) fn new(
+        items: Vec<Item>,
+        entry: Arc<str>,
+        limits: Limits,
+        trace_id: String,
+        reply: Reply,
+        in_flight: TaskTrackerToken,
+    ) -> Self {
+        Conversation {
+            items,
+            turns: 0,
+            agent_turns: Vec::new(),
+            path: vec![entry],
+            usage: Usage::default(),
+            trace_id,
+            started: Instant::now(),
+            timeline: Vec::new(),
+            limits,
+            reply,
+            _in_flight: in_flight,
+        }
+    }
+
+    /// Returns how many model requests `agent` has made so far and counts one more.
+    pub(crate) fn take_agent_turn(&mut self, agent: &Arc<str>) -> u32 {
+        if let Some((_, n)) = self.agent_turns.iter_mut().find(|(a, _)| a == agent) {
+            *n += 1;
+            *n - 1
+        } else {
+            self.agent_turns.push((Arc::clone(agent), 1));
+            0
+        }
+    }
+
+    /// How many times the run has entered `agent`.
+    pub(crate) fn visits(&self, agent: &str) -> u32 {
+        self.path.iter().filter(|a| ***a == *agent).count() as u32
+    }
+
+    /// Time since the run started.
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The instant timeline offsets count from.
+    pub(crate) fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// Whether the caller stopped waiting (dropped its future): then nobody needs the run.
+    pub(crate) fn caller_gone(&self) -> bool {
+        self.reply.is_closed()
+    }
+
+    /// Ends the run with the text of the items from `first_output` on, produced by `agent`.
+    pub(crate) fn finish(self, agent: &str, first_output: usize) {
+        let final_output = output_text(&self.items[first_output..]);
+        let result = RunResult {
+            final_output,
+            last_agent: agent.to_owned(),
+            transcript: self.items,
+            path: self.path.iter().map(|a| a.to_string()).collect(),
+            usage: self.usage,
+            trace_id: self.trace_id,
+            timeline: self.timeline,
+        };
+        let _ = self.reply.send(Ok(result));
+    }
+
+    /// Fails the run; `error` gets the partial run to carry.
+    pub(crate) fn fail(self, error: impl FnOnce(Box<PartialRun>) -> RunError) {
+        let partial = PartialRun {
+            transcript: self.items,
+            path: self.path.iter().map(|a| a.to_string()).collect(),
+            usage: self.usage,
+            trace_id: self.trace_id,
+            timeline: self.timeline,
+        };
+        let _ = self.reply.send(Err(error(Box::new(partial))));
+    }
+}
+
+/// Makes a new 32-hex-digit trace id (W3C trace-context size; unique, not secret).
+pub(crate) fn new_trace_id() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let high = RandomState::new().hash_one((n, nanos));
+    let low = RandomState::new().hash_one((nanos, n, high));
+    format!("{high:016x}{low:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn trace_ids_are_32_hex_digits_and_differ() {
+        let a = super::new_trace_id();
+        let b = super::new_trace_id();
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+}

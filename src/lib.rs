@@ -1,0 +1,53 @@
+//! Baton: an actor-based multi-agent orchestrator.
+//!
+//! Every agent is an actix actor and every tool a worker actor. A model turn sends all the tool
+//! calls it asked for at once and joins the replies in call order; a handoff moves the
+//! conversation into another agent's mailbox. Applications embed a [`Swarm`]; YAML files
+//! describe topologies ([`topology`]); a scripted model ([`model::ScriptedModel`]) runs them
+//! offline and in tests.
+//!
+//! # Layout
+//!
+//! - [`item`]: conversation items with the OpenAI Responses API's field names.
+//! - [`model`]: the [`Model`](model::Model) trait, the history check, the scripted model.
+//! - [`tool`]: the [`Tool`](tool::Tool) traits, tool worker actors, built-in tools.
+//! - [`handoff`]: handoff styles and how handoff calls are read.
+//! - [`agent`]: agent definitions, the agent actor, the turn loop, limits.
+//! - [`swarm`]: the [`Swarm`] handle, its builder, its actix `System` thread.
+//! - [`run`]: what a run returns: [`RunResult`], [`RunError`], the timeline.
+//! - [`topology`]: YAML topologies.
+//!
+//! # Example
+//!
+//! ```
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let topology = baton::topology::load("agents/math.yaml")?;
+//! let swarm = topology.start()?;
+//! let result = swarm.run(topology.entry(), "What is (12 + 30) * 2, and the square root of 144?").await?;
+//! assert_eq!(result.path, ["triage", "calculator"]);
+//! swarm.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod agent;
+mod error;
+pub mod handoff;
+pub mod item;
+pub mod model;
+pub mod run;
+pub mod swarm;
+pub mod tool;
+pub mod topology;
+
+pub use agent::{Agent, Limits};
+pub use error::Error;
+pub use item::{Item, Role};
+pub use run::{Event, EventKind, PartialRun, RunError, RunInput, RunResult};
+pub use swarm::Swarm;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,163 @@
+//! The model boundary: what an agent sends a model each turn and what it gets back.
+//!
+//! An agent's turn loop builds a [`ModelRequest`] (instructions, the conversation so far, the
+//! agent's function tools, `parallel_tool_calls`) and awaits [`Model::respond`]. Providers
+//! implement [`Model`]: the [`ScriptedModel`] here, HTTP clients elsewhere. A model is shared by
+//! every agent and conversation that uses it, so it takes `&self` and must be `Send + Sync`.
+
+mod check;
+mod scripted;
+
+pub use check::{HistoryError, check_history};
+pub use scripted::{RecordedRequest, ScriptedCall, ScriptedModel, ScriptedTurn};
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+use crate::item::Item;
+
+/// A function the model may call: a tool or a handoff, with its JSON-schema parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionTool {
+    /// The function's name, as the model will write it in a `function_call`.
+    pub name: String,
+    /// What the function does, for the model.
+    pub description: String,
+    /// A JSON Schema of the arguments object.
+    pub parameters: serde_json::Value,
+}
+
+/// Who is asking, for providers that need it (the [`ScriptedModel`] picks its turn from this).
+///
+/// Real APIs never see it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestContext<'a> {
+    /// The agent making the request.
+    pub agent: &'a str,
+    /// How many model requests this agent has already made in this run (0 for its first).
+    pub agent_turn: u32,
+    /// How many model requests the whole run has already made, across agents.
+    pub run_turn: u32,
+    /// The run's trace id.
+    pub trace_id: &'a str,
+}
+
+/// One request to a model, borrowed from the turn loop (nothing is copied to make it).
+#[derive(Debug, Clone, Copy)]
+pub struct ModelRequest<'a> {
+    /// The agent's instructions (the Responses API's `instructions`).
+    pub instructions: &'a str,
+    /// The conversation so far (the Responses API's `input`).
+    pub input: &'a [Item],
+    /// The function tools the model may call: the agent's tools, then its handoff functions.
+    pub tools: &'a [FunctionTool],
+    /// Whether the model may ask for several calls in one turn. Baton always sends `true`.
+    pub parallel_tool_calls: bool,
+    /// Who is asking.
+    pub context: RequestContext<'a>,
+}
+
+/// Token counts, summed over a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Model requests made.
+    pub requests: u64,
+    /// Tokens in the requests.
+    pub input_tokens: u64,
+    /// Tokens in the responses.
+    pub output_tokens: u64,
+    /// `input_tokens + output_tokens`.
+    pub total_tokens: u64,
+}
+
+impl Usage {
+    /// Adds `other` to `self`.
+    pub fn add(&mut self, other: &Usage) {
+        self.requests += other.requests;
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.total_tokens += other.total_tokens;
+    }
+}
+
+/// What a model answered.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ModelResponse {
+    /// The output items, in the model's order: messages and function calls.
+    pub output: Vec<Item>,
+    /// Tokens used by this request.
+    pub usage: Usage,
+}
+
+impl ModelResponse {
+    /// Concatenates the text of the assistant messages of the output.
+    pub fn output_text(&self) -> String {
+        crate::item::output_text(&self.output)
+    }
+}
+
+/// Why a model request failed.
+///
+/// These are `Err` values: a model that cannot answer stops the run (with the partial
+/// transcript), unlike tool failures, which become outputs.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The request broke the API's rules for histories (an unpaired call or output).
+    #[error("invalid request: {0}")]
+    InvalidHistory(#[from] HistoryError),
+    /// A scripted model has no turn left for this agent.
+    #[error(
+        "scripted model has {available} turn(s) for agent `{agent}`, but turn {requested} was requested"
+    )]
+    OutOfTurns {
+        /// The agent asking.
+        agent: String,
+        /// Turns scripted for it.
+        available: usize,
+        /// The 1-based turn asked for.
+        requested: u32,
+    },
+    /// A scripted model has no script for this agent at all.
+    #[error("scripted model has no turns for agent `{agent}`")]
+    NoScript {
+        /// The agent asking.
+        agent: String,
+    },
+    /// A scripted turn hands off, but the request offers no handoff function for that agent.
+    #[error(
+        "scripted turn {turn} of agent `{agent}` hands off to `{target}`, but the request offers neither `transfer_to_{target}` nor `handoff`"
+    )]
+    NoHandoffFunction {
+        /// The agent asking.
+        agent: String,
+        /// The 1-based turn.
+        turn: u32,
+        /// The scripted target.
+        target: String,
+    },
+    /// Any other provider failure.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A language model: takes a request, returns output items.
+///
+/// Implementations must be cheap to share: one instance serves every agent and conversation
+/// that names it, concurrently.
+pub trait Model: Send + Sync + std::fmt::Debug + 'static {
+    /// Answers one request.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`ModelError`] when the provider cannot answer; the run then fails with it.
+    fn respond<'a>(
+        &'a self,
+        request: ModelRequest<'a>,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>>;
+}
+
+/// A shared model handle, as agents hold it.
+pub type SharedModel = Arc<dyn Model>;

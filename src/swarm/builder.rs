@@ -1,0 +1,411 @@
+//! `SwarmBuilder`: collects agents, tools, a model and limits, checks that they fit together,
+//! and starts the actors.
+//!
+//! Every problem is reported at once ([`SwarmError::Invalid`]), before any thread starts.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use actix::{Actor, Context, Recipient};
+
+use super::system::{Inside, SystemThread};
+use super::{AgentSlot, Core, Swarm};
+use crate::agent::{Agent, AgentActor, AgentSpec, Limits};
+use crate::handoff::{self, HandoffStyle};
+use crate::model::SharedModel;
+use crate::tool::def::check_name;
+use crate::tool::{
+    BlockingTool, Tool, ToolCall, ToolDef, ToolDefError, ToolEntry, ToolOptions, ToolRegistry,
+    actor, pool,
+};
+
+/// Why a swarm could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SwarmError {
+    /// The definition has problems; all of them are listed.
+    #[error("invalid swarm:{}", list(.0))]
+    Invalid(Vec<Problem>),
+    /// The runtime threads could not be started.
+    #[error("cannot start the swarm's runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems.iter().map(|p| format!("\n  - {p}")).collect()
+}
+
+/// One problem in a swarm definition.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Problem {
+    /// No agents at all.
+    #[error("the swarm has no agents")]
+    NoAgents,
+    /// Two agents with one name.
+    #[error("agent `{name}` is defined twice")]
+    DuplicateAgent {
+        /// The name.
+        name: String,
+    },
+    /// An agent name the handoff functions cannot carry.
+    #[error("agent name `{name}` is invalid: use 1 to 52 letters, digits, `_` or `-`")]
+    InvalidAgentName {
+        /// The name.
+        name: String,
+    },
+    /// Two tools with one name.
+    #[error("tool `{name}` is registered twice")]
+    DuplicateTool {
+        /// The name.
+        name: String,
+    },
+    /// A tool could not be registered.
+    #[error(transparent)]
+    InvalidTool(#[from] ToolDefError),
+    /// A tool name the handoff functions use.
+    #[error("tool name `{name}` is reserved for handoffs")]
+    ReservedToolName {
+        /// The name.
+        name: String,
+    },
+    /// An agent lists a tool that is not registered.
+    #[error("agent `{agent}` uses unknown tool `{tool}`")]
+    UnknownTool {
+        /// The agent.
+        agent: String,
+        /// The tool.
+        tool: String,
+    },
+    /// An agent lists a handoff target that is not an agent.
+    #[error("agent `{agent}` hands off to unknown agent `{target}`")]
+    UnknownHandoffTarget {
+        /// The agent.
+        agent: String,
+        /// The target.
+        target: String,
+    },
+    /// An agent lists itself as a handoff target.
+    #[error("agent `{agent}` hands off to itself")]
+    HandoffToSelf {
+        /// The agent.
+        agent: String,
+    },
+    /// An agent has no model and the swarm has no default model.
+    #[error("agent `{agent}` has no model, and the swarm has no default model")]
+    NoModel {
+        /// The agent.
+        agent: String,
+    },
+}
+
+/// A tool waiting for the swarm to start: its definition and how to start its worker.
+struct PendingTool {
+    def: Arc<ToolDef>,
+    start: Box<dyn FnOnce(&Inside) -> Recipient<ToolCall> + Send>,
+}
+
+/// Builds a [`Swarm`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use baton::{Agent, Swarm, model::{ScriptedModel, ScriptedTurn}, tool::builtin::Add};
+///
+/// let model = ScriptedModel::new().with_agent("calc", [ScriptedTurn::text("hi")]);
+/// let swarm = Swarm::builder()
+///     .tool(Add)
+///     .agent(Agent::new("calc").with_tools(["add"]))
+///     .model(Arc::new(model))
+///     .start()?;
+/// # Ok::<(), baton::swarm::SwarmError>(())
+/// ```
+#[must_use]
+pub struct SwarmBuilder {
+    agents: Vec<Agent>,
+    tools: Vec<PendingTool>,
+    problems: Vec<Problem>,
+    model: Option<SharedModel>,
+    limits: Limits,
+    handoff_style: HandoffStyle,
+    worker_threads: Option<usize>,
+}
+
+impl std::fmt::Debug for SwarmBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SwarmBuilder")
+            .field(
+                "agents",
+                &self.agents.iter().map(Agent::name).collect::<Vec<_>>(),
+            )
+            .field(
+                "tools",
+                &self.tools.iter().map(|t| t.def.name()).collect::<Vec<_>>(),
+            )
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SwarmBuilder {
+    fn default() -> Self {
+        SwarmBuilder {
+            agents: Vec::new(),
+            tools: Vec::new(),
+            problems: Vec::new(),
+            model: None,
+            limits: Limits::default(),
+            handoff_style: HandoffStyle::default(),
+            worker_threads: None,
+        }
+    }
+}
+
+impl SwarmBuilder {
+    /// Adds an agent.
+    pub fn agent(mut self, agent: Agent) -> Self {
+        self.agents.push(agent);
+        self
+    }
+
+    /// Sets the model of agents that do not name their own.
+    pub fn model(mut self, model: SharedModel) -> Self {
+        self.model = Some(model);
+        self
+    }
+
+    /// Sets the default limits of every run.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets how handoffs are offered by agents that do not choose (default: `handoff`).
+    pub fn handoff_style(mut self, style: HandoffStyle) -> Self {
+        self.handoff_style = style;
+        self
+    }
+
+    /// Sets the number of runtime worker threads (default: one per core).
+    pub fn worker_threads(mut self, threads: usize) -> Self {
+        self.worker_threads = Some(threads);
+        self
+    }
+
+    /// Adds an async tool with default options.
+    pub fn tool<T: Tool + Clone>(self, tool: T) -> Self {
+        self.tool_with(tool, ToolOptions::default())
+    }
+
+    /// Adds an async tool. After a panic its worker continues with a fresh clone of `tool`.
+    pub fn tool_with<T: Tool + Clone>(self, tool: T, options: ToolOptions) -> Self {
+        let def = ToolDef::new::<T::Args>(tool.name(), tool.description(), options);
+        self.pending(def, move |def, inside| {
+            let factory: actor::Factory<T> = Arc::new(move || tool.clone());
+            actor::start(factory, def, &inside.arbiter, inside.runtime.clone())
+        })
+    }
+
+    /// Adds a CPU-bound tool on its own thread pool: `options.max_concurrency` threads
+    /// (default: one per core), each with an instance from `factory`.
+    pub fn blocking_tool<T, F>(self, factory: F, options: ToolOptions) -> Self
+    where
+        T: BlockingTool,
+        F: Fn() -> T + Send + Sync + 'static,
+    {
+        let sample = factory();
+        let def = ToolDef::new::<T::Args>(sample.name(), sample.description(), options);
+        let threads = def.as_ref().ok().and_then(|d| d.options().max_concurrency);
+        let threads = threads.unwrap_or_else(default_threads);
+        self.pending(def, move |def, _| {
+            pool::start(Arc::new(factory), def, threads)
+        })
+    }
+
+    fn pending(
+        mut self,
+        def: Result<ToolDef, ToolDefError>,
+        start: impl FnOnce(Arc<ToolDef>, &Inside) -> Recipient<ToolCall> + Send + 'static,
+    ) -> Self {
+        match def {
+            Ok(def) => {
+                let def = Arc::new(def);
+                let for_start = Arc::clone(&def);
+                self.tools.push(PendingTool {
+                    def,
+                    start: Box::new(move |inside| start(for_start, inside)),
+                });
+            }
+            Err(e) => self.problems.push(e.into()),
+        }
+        self
+    }
+
+    /// Checks the definition and starts the swarm's actors on a `System` thread of its own.
+    ///
+    /// Blocks briefly while the threads start; safe to call from inside an async runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`SwarmError::Invalid`] lists every problem found; [`SwarmError::Runtime`] if threads
+    /// could not be started.
+    pub fn start(self) -> Result<Swarm, SwarmError> {
+        let specs = self.check()?;
+        let SwarmBuilder {
+            tools,
+            limits,
+            worker_threads,
+            ..
+        } = self;
+        let (system, core) = SystemThread::start(
+            worker_threads.unwrap_or_else(default_threads),
+            move |inside| {
+                let core = Arc::new(Core {
+                    agents: Default::default(),
+                    tools: ToolRegistry::default(),
+                    limits,
+                    runtime: inside.runtime.clone(),
+                    cancel: Default::default(),
+                    tracker: Default::default(),
+                });
+                for tool in tools {
+                    let worker = (tool.start)(&inside);
+                    core.tools.insert(ToolEntry {
+                        def: tool.def,
+                        worker,
+                    });
+                }
+                for spec in specs {
+                    let spec = Arc::new(spec);
+                    let actor = AgentActor {
+                        spec: Arc::clone(&spec),
+                        core: Arc::clone(&core),
+                    };
+                    let addr = AgentActor::start_in_arbiter(
+                        &inside.arbiter,
+                        |ctx: &mut Context<AgentActor>| {
+                            // Unbounded: the handler only spawns, and limits are semaphores.
+                            ctx.set_mailbox_capacity(0);
+                            actor
+                        },
+                    );
+                    core.agents
+                        .insert(spec.name.to_string(), Arc::new(AgentSlot { spec, addr }));
+                }
+                core
+            },
+        )?;
+        Ok(Swarm::new(core, system))
+    }
+
+    /// Checks names and references; returns the agents resolved, or every problem.
+    fn check(&self) -> Result<Vec<AgentSpec>, SwarmError> {
+        let mut problems = self.problems.clone();
+        if self.agents.is_empty() {
+            problems.push(Problem::NoAgents);
+        }
+        let mut tool_names = HashSet::new();
+        for tool in &self.tools {
+            let name = tool.def.name();
+            if !tool_names.insert(name) {
+                problems.push(Problem::DuplicateTool {
+                    name: name.to_owned(),
+                });
+            }
+            if name == handoff::HANDOFF_FUNCTION || name.starts_with(handoff::TRANSFER_PREFIX) {
+                problems.push(Problem::ReservedToolName {
+                    name: name.to_owned(),
+                });
+            }
+        }
+        let mut agent_names = HashSet::new();
+        for agent in &self.agents {
+            if !agent_names.insert(agent.name.as_str()) {
+                problems.push(Problem::DuplicateAgent {
+                    name: agent.name.clone(),
+                });
+            }
+            // `transfer_to_<name>` must itself be a valid function name.
+            if agent.name.len() > 64 - handoff::TRANSFER_PREFIX.len()
+                || check_name(&agent.name).is_err()
+            {
+                problems.push(Problem::InvalidAgentName {
+                    name: agent.name.clone(),
+                });
+            }
+        }
+        let mut specs = Vec::with_capacity(self.agents.len());
+        for agent in &self.agents {
+            for tool in &agent.tools {
+                if !tool_names.contains(tool.as_str()) {
+                    problems.push(Problem::UnknownTool {
+                        agent: agent.name.clone(),
+                        tool: tool.clone(),
+                    });
+                }
+            }
+            for target in &agent.handoffs {
+                if *target == agent.name {
+                    problems.push(Problem::HandoffToSelf {
+                        agent: agent.name.clone(),
+                    });
+                } else if !agent_names.contains(target.as_str()) {
+                    problems.push(Problem::UnknownHandoffTarget {
+                        agent: agent.name.clone(),
+                        target: target.clone(),
+                    });
+                }
+            }
+            let Some(model) = agent.model.clone().or_else(|| self.model.clone()) else {
+                problems.push(Problem::NoModel {
+                    agent: agent.name.clone(),
+                });
+                continue;
+            };
+            specs.push(self.resolve(agent, model));
+        }
+        if problems.is_empty() {
+            Ok(specs)
+        } else {
+            Err(SwarmError::Invalid(problems))
+        }
+    }
+
+    /// Builds an agent's spec: its tools' schemas, then its handoff functions.
+    fn resolve(&self, agent: &Agent, model: SharedModel) -> AgentSpec {
+        let style = agent.handoff_style.unwrap_or(self.handoff_style);
+        let mut functions: Vec<_> = agent
+            .tools
+            .iter()
+            .filter_map(|name| self.tools.iter().find(|t| t.def.name() == name))
+            .map(|t| t.def.function().clone())
+            .collect();
+        let targets: Vec<handoff::Target<'_>> = agent
+            .handoffs
+            .iter()
+            .map(|name| handoff::Target {
+                name,
+                description: self
+                    .agents
+                    .iter()
+                    .find(|a| a.name == *name)
+                    .map_or("", |a| a.description.as_str()),
+            })
+            .collect();
+        functions.extend(handoff::functions(style, &targets));
+        AgentSpec {
+            name: Arc::from(agent.name.as_str()),
+            instructions: agent.instructions.clone(),
+            tools: agent.tools.clone(),
+            handoffs: agent.handoffs.clone(),
+            handoff_style: style,
+            functions,
+            model,
+        }
+    }
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}

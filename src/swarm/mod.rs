@@ -1,0 +1,216 @@
+//! `Swarm`: the handle an application holds.
+//!
+//! A swarm owns an actix `System` on a thread of its own (see [`system`]), its agent actors and
+//! tool workers. The handle is `Clone + Send + Sync`; [`Swarm::run`] works from any task of any
+//! async runtime, because all it does is put a conversation in an agent's mailbox and await a
+//! oneshot channel. [`Swarm::shutdown`] stops taking runs, lets in-flight runs finish for a grace
+//! period, fails the rest with their partial run, then stops the threads.
+
+mod builder;
+mod core;
+mod system;
+
+pub use builder::{Problem, SwarmBuilder, SwarmError};
+pub(crate) use core::{AgentSlot, Core};
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix::prelude::SendError;
+use futures::FutureExt as _;
+use futures::future::{BoxFuture, Shared};
+use tokio::sync::oneshot;
+
+use crate::agent::Run;
+use crate::agent::conversation::{Conversation, new_trace_id};
+use crate::run::{RunError, RunInput, RunResult};
+use system::SystemThread;
+
+/// How long [`Swarm::shutdown`] lets in-flight runs finish before failing them.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// A running swarm of agents.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use baton::{Agent, Swarm, model::{ScriptedCall, ScriptedModel, ScriptedTurn}, tool::builtin::Add};
+/// use serde_json::json;
+///
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let model = ScriptedModel::new().with_agent("calc", [
+///     ScriptedTurn::calls([ScriptedCall::tool("add", json!({"a": 2, "b": 3})).with_id("sum")]),
+///     ScriptedTurn::text("2 + 3 = {{output:sum}}"),
+/// ]);
+/// let swarm = Swarm::builder()
+///     .tool(Add)
+///     .agent(Agent::new("calc").with_tools(["add"]))
+///     .model(Arc::new(model))
+///     .start()?;
+/// let result = swarm.run("calc", "what is 2 + 3?").await?;
+/// assert_eq!(result.final_output, "2 + 3 = 5");
+/// swarm.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Swarm {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    core: Arc<Core>,
+    system: SystemThread,
+    /// Set once shutdown starts: no new runs.
+    closed: AtomicBool,
+    /// The shutdown in progress, shared by every caller of `shutdown`.
+    shutdown: Mutex<Option<Shared<BoxFuture<'static, ()>>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last handle is gone without `shutdown`: stop everything, wait for nothing.
+        self.core.cancel.cancel();
+        self.system.stop();
+    }
+}
+
+impl Swarm {
+    /// Starts building a swarm.
+    pub fn builder() -> SwarmBuilder {
+        SwarmBuilder::default()
+    }
+
+    fn new(core: Arc<Core>, system: SystemThread) -> Self {
+        Swarm {
+            inner: Arc::new(Inner {
+                core,
+                system,
+                closed: AtomicBool::new(false),
+                shutdown: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Runs a conversation starting at `agent` and returns its result.
+    ///
+    /// `input` is a user message (`&str`, `String`) or items to continue from
+    /// (`Vec<Item>`). Dropping the returned future abandons the run at its next turn.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError`] says why the run failed and, once it started, carries the partial run.
+    pub async fn run(
+        &self,
+        agent: &str,
+        input: impl Into<RunInput>,
+    ) -> Result<RunResult, RunError> {
+        let (reply, outcome) = oneshot::channel();
+        self.start_run(agent, input.into(), reply)?;
+        // A dropped reply means the system stopped under the run (a swarm dropped unshut).
+        outcome.await.unwrap_or(Err(RunError::ShutDown))
+    }
+
+    fn start_run(
+        &self,
+        agent: &str,
+        input: RunInput,
+        reply: crate::agent::conversation::Reply,
+    ) -> Result<(), RunError> {
+        let core = &self.inner.core;
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(RunError::ShutDown);
+        }
+        let slot = core.agent(agent).ok_or_else(|| RunError::UnknownAgent {
+            agent: agent.to_owned(),
+            available: core.agent_list(),
+        })?;
+        let conversation = Conversation::new(
+            input.into_items(),
+            std::sync::Arc::clone(&slot.spec.name),
+            core.limits,
+            new_trace_id(),
+            reply,
+            core.tracker.token(),
+        );
+        if let Err(SendError::Closed(run) | SendError::Full(run)) =
+            slot.addr.try_send(Run { conversation })
+        {
+            let agent = agent.to_owned();
+            run.conversation
+                .fail(|partial| RunError::AgentStopped { agent, partial });
+        }
+        Ok(())
+    }
+
+    /// Returns the names of the swarm's agents, sorted.
+    pub fn agents(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .inner
+            .core
+            .agents
+            .iter()
+            .map(|e| e.key().clone())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Returns how many runs are in flight.
+    pub fn runs_in_flight(&self) -> usize {
+        self.inner.core.tracker.len()
+    }
+
+    /// Shuts down with [`DEFAULT_SHUTDOWN_GRACE`].
+    pub async fn shutdown(&self) {
+        self.shutdown_within(DEFAULT_SHUTDOWN_GRACE).await;
+    }
+
+    /// Stops taking runs, lets in-flight runs finish for up to `grace`, fails the rest with
+    /// [`RunError::Cancelled`] (carrying their partial run), then stops the swarm's threads.
+    ///
+    /// Works from any async runtime; calling it again waits for the same shutdown.
+    pub async fn shutdown_within(&self, grace: Duration) {
+        let shutdown = {
+            let mut slot = self
+                .inner
+                .shutdown
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.inner.closed.store(true, Ordering::Release);
+            slot.get_or_insert_with(|| {
+                drain_then_stop(
+                    Arc::clone(&self.inner.core),
+                    self.inner.system.clone(),
+                    grace,
+                )
+                .boxed()
+                .shared()
+            })
+            .clone()
+        };
+        shutdown.await;
+    }
+}
+
+/// Waits up to `grace` for in-flight runs, cancels the rest, waits for them to report, then
+/// stops the `System` thread.
+async fn drain_then_stop(core: Arc<Core>, system: SystemThread, grace: Duration) {
+    let runtime = core.runtime.clone();
+    // Timers belong to the swarm's runtime, so the caller's runtime needs none.
+    let drained = runtime.spawn(async move {
+        core.tracker.close();
+        if tokio::time::timeout(grace, core.tracker.wait())
+            .await
+            .is_err()
+        {
+            core.cancel.cancel();
+            core.tracker.wait().await;
+        }
+        core.cancel.cancel();
+    });
+    let _ = drained.await;
+    system.stop_and_wait().await;
+}

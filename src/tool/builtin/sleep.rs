@@ -1,0 +1,40 @@
+//! `sleep_ms`: an async tool that waits, standing in for I/O (an HTTP call, a query).
+//! The examples and the fan-out benchmarks use it: K sleeps of L ms in one turn should take
+//! about L, not K x L.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::tool::Tool;
+
+/// Arguments of `sleep_ms`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SleepArgs {
+    /// How long to wait, in milliseconds.
+    pub ms: u64,
+}
+
+/// Waits `ms` milliseconds without using a thread.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sleep;
+
+impl Tool for Sleep {
+    type Args = SleepArgs;
+    type Output = String;
+    type Error = Infallible;
+
+    fn name(&self) -> &str {
+        "sleep_ms"
+    }
+    fn description(&self) -> &str {
+        "Waits ms milliseconds (simulates a slow I/O call), then says so."
+    }
+    async fn call(&self, args: SleepArgs) -> Result<String, Infallible> {
+        tokio::time::sleep(Duration::from_millis(args.ms)).await;
+        Ok(format!("slept {} ms", args.ms))
+    }
+}

@@ -1,0 +1,89 @@
+//! `ToolError`: every way a single tool call can fail.
+//!
+//! These are values, not failed runs (DESIGN rule 6): the turn loop turns each into the text of
+//! that call's `function_call_output` (`error: <message>`), so the model can read it and try
+//! again, and the other calls of the turn are unaffected.
+
+use std::time::Duration;
+
+/// Why one tool call produced no result. Sent to the model as `error: <message>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ToolError {
+    /// The model called a tool this agent does not have.
+    #[error("unknown tool `{tool}`; agent `{agent}` can call: {available}")]
+    UnknownTool {
+        /// The name the model used.
+        tool: String,
+        /// The agent that was asked.
+        agent: String,
+        /// The agent's tool names, comma separated (or `no tools`).
+        available: String,
+    },
+    /// The arguments are not JSON, or do not fit the tool's schema.
+    #[error("invalid arguments for tool `{tool}`: {message}")]
+    InvalidArguments {
+        /// The tool.
+        tool: String,
+        /// What is wrong, with JSON paths.
+        message: String,
+    },
+    /// The tool ran and returned an error.
+    #[error("tool `{tool}` failed: {message}")]
+    Failed {
+        /// The tool.
+        tool: String,
+        /// The tool's error.
+        message: String,
+    },
+    /// The tool panicked; its worker was given a fresh instance.
+    #[error("tool `{tool}` panicked: {message}")]
+    Panicked {
+        /// The tool.
+        tool: String,
+        /// The panic message.
+        message: String,
+    },
+    /// The call took longer than its timeout.
+    #[error("tool `{tool}` timed out after {} ms", after.as_millis())]
+    TimedOut {
+        /// The tool.
+        tool: String,
+        /// The timeout.
+        after: Duration,
+    },
+    /// The tool's worker could not take the call (it stopped, or the swarm is shutting down).
+    #[error("tool `{tool}` is unavailable: {reason}")]
+    Unavailable {
+        /// The tool.
+        tool: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl ToolError {
+    /// Returns the text sent to the model as this call's output.
+    pub fn to_output(&self) -> String {
+        format!("error: {self}")
+    }
+
+    /// Whether an idempotent tool may be called again after this error.
+    pub(crate) fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ToolError::Failed { .. } | ToolError::TimedOut { .. } | ToolError::Unavailable { .. }
+        )
+    }
+}
+
+/// Extracts the message of a caught panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}

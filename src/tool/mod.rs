@@ -1,0 +1,123 @@
+//! Tools: the functions agents call, each served by a worker actor.
+//!
+//! Implement [`Tool`] for async (I/O) work or [`BlockingTool`] for CPU-bound work; both take
+//! typed arguments deserialized from the model's JSON and publish a JSON Schema of them. When a
+//! swarm starts, each async tool gets a [`ToolActor`](actor) and each blocking tool a
+//! [`SyncToolPool`](pool) on its own threads; the [`ToolRegistry`] maps names to their
+//! mailboxes. The turn loop sends every call of a turn at once and awaits the replies in order.
+//!
+//! Failures are values: a [`ToolError`] becomes the call's `function_call_output`
+//! (`error: ...`), never a failed run.
+
+pub(crate) mod actor;
+pub(crate) mod args;
+pub mod builtin;
+pub(crate) mod def;
+mod error;
+pub(crate) mod pool;
+mod registry;
+
+pub use def::{ToolDef, ToolDefError, ToolOptions};
+pub use error::ToolError;
+pub(crate) use registry::{ToolEntry, ToolRegistry};
+
+use std::future::Future;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// An async tool: I/O-bound work such as HTTP calls, queries or sleeps.
+///
+/// Calls run concurrently on Baton's multi-thread runtime, up to the tool's
+/// [`max_concurrency`](ToolOptions::max_concurrency).
+///
+/// # Examples
+///
+/// ```
+/// use baton::tool::Tool;
+/// use schemars::JsonSchema;
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize, JsonSchema)]
+/// struct WeatherArgs {
+///     /// City name.
+///     city: String,
+/// }
+///
+/// struct Weather;
+///
+/// impl Tool for Weather {
+///     type Args = WeatherArgs;
+///     type Output = String;
+///     type Error = std::convert::Infallible;
+///
+///     fn name(&self) -> &str { "weather" }
+///     fn description(&self) -> &str { "Current weather for a city." }
+///     async fn call(&self, args: WeatherArgs) -> Result<String, Self::Error> {
+///         Ok(format!("sunny in {}", args.city))
+///     }
+/// }
+/// ```
+pub trait Tool: Send + Sync + 'static {
+    /// The arguments, deserialized from the call's JSON; their schema is sent to the model.
+    type Args: DeserializeOwned + JsonSchema + Send;
+    /// The result; a JSON string is sent as plain text, anything else as JSON.
+    type Output: Serialize;
+    /// The tool's own error, sent to the model as `error: tool `name` failed: <error>`.
+    type Error: std::fmt::Display;
+
+    /// The name the model calls it by (`^[a-zA-Z0-9_-]{1,64}$`).
+    fn name(&self) -> &str;
+    /// What it does, for the model.
+    fn description(&self) -> &str;
+    /// Runs one call.
+    fn call(
+        &self,
+        args: Self::Args,
+    ) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
+}
+
+/// A CPU-bound tool, run on a pool of OS threads so calls of one turn use every core.
+///
+/// Each pool thread has its own instance, made by the factory given at registration; a thread
+/// whose call panicked gets a fresh instance.
+pub trait BlockingTool: Send + 'static {
+    /// The arguments, deserialized from the call's JSON; their schema is sent to the model.
+    type Args: DeserializeOwned + JsonSchema;
+    /// The result; a JSON string is sent as plain text, anything else as JSON.
+    type Output: Serialize;
+    /// The tool's own error.
+    type Error: std::fmt::Display;
+
+    /// The name the model calls it by.
+    fn name(&self) -> &str;
+    /// What it does, for the model.
+    fn description(&self) -> &str;
+    /// Runs one call on a pool thread.
+    fn call(&mut self, args: Self::Args) -> Result<Self::Output, Self::Error>;
+}
+
+/// Turns a tool's result into the text of its `function_call_output`.
+pub(crate) fn output_text<T: Serialize>(output: &T) -> Result<String, serde_json::Error> {
+    Ok(match serde_json::to_value(output)? {
+        serde_json::Value::String(text) => text,
+        other => other.to_string(),
+    })
+}
+
+/// A call sent to a tool's worker actor; the reply comes back on `reply`.
+///
+/// Carrying the reply channel in the message lets the worker answer from wherever the call
+/// runs (a runtime task or a pool thread) without holding its mailbox.
+#[derive(actix::Message)]
+#[rtype(result = "()")]
+pub(crate) struct ToolCall {
+    /// The caller's `tool_call` span (agent, turn, tool, call id), so the worker's side of the
+    /// call is traced under it (actix does not carry spans across mailboxes).
+    pub(crate) span: tracing::Span,
+    /// The arguments, already checked against the tool's schema.
+    pub(crate) arguments: serde_json::Value,
+    /// Where the output goes. A dropped receiver means the caller gave up (timeout, shutdown).
+    pub(crate) reply: tokio::sync::oneshot::Sender<Result<String, ToolError>>,
+}

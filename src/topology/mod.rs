@@ -1,0 +1,5 @@
+//! YAML topologies (placeholder while the loader is written).
+#[derive(Debug, thiserror::Error)]
+#[error("topology")]
+/// x
+pub struct TopologyError;

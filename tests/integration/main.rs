@@ -1,0 +1,2 @@
+//! One integration test binary (ripgrep style): each module covers one capability.
+mod smoke;
