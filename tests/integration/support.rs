@@ -1,1 +1,349 @@
-//! (to be written)
+//! Shared helpers: probe tools that record what the swarm did to them, swarm builders with a
+//! scripted model, transcript accessors, and a tracing subscriber for failing tests.
+//!
+//! The probes make concurrency assertions deterministic: a call can be told to hold until K
+//! calls are in flight together (`wait_for`) or until another call has finished (`after`), so
+//! a test observes peak concurrency and completion order without measuring time. Every hold has
+//! a generous timeout ([`HOLD`]): a bug turns into an error output that fails the test, never
+//! into a hung test.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::ThreadId;
+use std::time::Duration;
+
+use baton::model::{ScriptedCall, ScriptedModel, check_history};
+use baton::swarm::SwarmBuilder;
+use baton::tool::{BlockingTool, Tool};
+use baton::{Item, Swarm};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::watch;
+
+/// How long a probe call (or a test waiting on a probe) holds before giving up: long enough
+/// that only a bug reaches it on a loaded machine.
+pub const HOLD: Duration = Duration::from_secs(10);
+
+/// Installs a subscriber that writes through the test harness, so a failing test shows its
+/// spans. `RUST_LOG` picks what is shown; nothing by default.
+pub fn trace_init() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .try_init();
+}
+
+/// Starts `builder` with `model` as the swarm's model.
+pub fn start(builder: SwarmBuilder, model: &Arc<ScriptedModel>) -> Swarm {
+    trace_init();
+    builder
+        .model(Arc::clone(model) as _)
+        .start()
+        .expect("the swarm starts")
+}
+
+// ===== transcripts =====
+
+/// The `function_call_output`s of `items`, as `(call_id, output)`, in transcript order.
+pub fn outputs(items: &[Item]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::FunctionCallOutput { call_id, output } => Some((call_id.clone(), output.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The output texts of `items`, in transcript order.
+pub fn output_texts(items: &[Item]) -> Vec<String> {
+    outputs(items).into_iter().map(|(_, output)| output).collect()
+}
+
+/// The output of call `call_id`; panics if there is not exactly one.
+pub fn output_of(items: &[Item], call_id: &str) -> String {
+    let found: Vec<String> = outputs(items)
+        .into_iter()
+        .filter(|(id, _)| id == call_id)
+        .map(|(_, output)| output)
+        .collect();
+    assert_eq!(found.len(), 1, "outputs of `{call_id}` in {items:#?}");
+    found.into_iter().next().unwrap_or_default()
+}
+
+/// The call ids of the `function_call`s of `items`, in transcript order.
+pub fn call_ids(items: &[Item]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::FunctionCall { call_id, .. } => Some(call_id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Asserts that `items` is a history the OpenAI API accepts.
+pub fn assert_valid_history(items: &[Item]) {
+    if let Err(e) = check_history(items) {
+        panic!("invalid history: {e}\n{items:#?}");
+    }
+}
+
+// ===== the async probe =====
+
+/// Arguments of the probe tools. Every field is optional.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeArgs {
+    /// Names the call; the output is `done <tag>`.
+    #[serde(default)]
+    pub tag: String,
+    /// Holds until this many calls have been in flight at the same time.
+    #[serde(default)]
+    pub wait_for: Option<usize>,
+    /// Holds until the call tagged this has finished.
+    #[serde(default)]
+    pub after: Option<String>,
+    /// Sleeps this long (after any hold).
+    #[serde(default)]
+    pub sleep_ms: u64,
+    /// Returns an error.
+    #[serde(default)]
+    pub fail: bool,
+    /// Returns an error on the first `fail_times` attempts of this tag, then succeeds.
+    #[serde(default)]
+    pub fail_times: u32,
+    /// Panics.
+    #[serde(default)]
+    pub panic: bool,
+}
+
+/// What a probe has seen so far.
+#[derive(Debug, Clone, Default)]
+pub struct ProbeStats {
+    /// Calls running now.
+    pub in_flight: usize,
+    /// The most calls ever running at once.
+    pub peak: usize,
+    /// Calls started, in all.
+    pub calls: usize,
+    /// Tags of the calls that finished (returned, failed, panicked or were dropped), in order.
+    pub finished: Vec<String>,
+    /// Attempts per tag (retries count).
+    pub attempts: HashMap<String, u32>,
+}
+
+/// An async tool that records how many of its calls run at once.
+///
+/// Clones share their stats, so the clone registered with the swarm and the one the test keeps
+/// see the same numbers.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    name: &'static str,
+    stats: Arc<watch::Sender<ProbeStats>>,
+}
+
+impl Probe {
+    /// A probe registered under `name`.
+    pub fn new(name: &'static str) -> Self {
+        Probe {
+            name,
+            stats: Arc::new(watch::Sender::new(ProbeStats::default())),
+        }
+    }
+
+    /// A copy of the stats now.
+    pub fn stats(&self) -> ProbeStats {
+        self.stats.borrow().clone()
+    }
+
+    /// The most calls ever in flight at once.
+    pub fn peak(&self) -> usize {
+        self.stats.borrow().peak
+    }
+
+    /// Waits (at most [`HOLD`]) until `ready` holds for the stats; panics if it never does.
+    pub async fn wait_until(&self, ready: impl FnMut(&ProbeStats) -> bool) {
+        let mut rx = self.stats.subscribe();
+        match tokio::time::timeout(HOLD, rx.wait_for(ready)).await {
+            Ok(Ok(_)) => {}
+            _ => panic!(
+                "probe `{}` never reached the expected state: {:?}",
+                self.name,
+                self.stats()
+            ),
+        }
+    }
+
+    /// Holds the calling call until `ready` holds, or fails it after [`HOLD`].
+    async fn hold(
+        &self,
+        what: &str,
+        ready: impl FnMut(&ProbeStats) -> bool,
+    ) -> Result<(), String> {
+        let mut rx = self.stats.subscribe();
+        match tokio::time::timeout(HOLD, rx.wait_for(ready)).await {
+            Ok(Ok(_)) => Ok(()),
+            _ => Err(format!(
+                "probe gave up waiting for {what} after {HOLD:?}: {:?}",
+                self.stats()
+            )),
+        }
+    }
+}
+
+/// Counts a call out of flight when it ends, however it ends.
+struct InFlight {
+    stats: Arc<watch::Sender<ProbeStats>>,
+    tag: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let tag = std::mem::take(&mut self.tag);
+        self.stats.send_modify(|s| {
+            s.in_flight -= 1;
+            s.finished.push(tag);
+        });
+    }
+}
+
+impl Tool for Probe {
+    type Args = ProbeArgs;
+    type Output = String;
+    type Error = String;
+
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn description(&self) -> &str {
+        "Records concurrency; can hold, sleep, fail or panic on request."
+    }
+
+    async fn call(&self, args: ProbeArgs) -> Result<String, String> {
+        let mut attempt = 0;
+        self.stats.send_modify(|s| {
+            s.in_flight += 1;
+            s.peak = s.peak.max(s.in_flight);
+            s.calls += 1;
+            let n = s.attempts.entry(args.tag.clone()).or_default();
+            *n += 1;
+            attempt = *n;
+        });
+        let _in_flight = InFlight {
+            stats: Arc::clone(&self.stats),
+            tag: args.tag.clone(),
+        };
+        if args.panic {
+            panic!("probe asked to panic");
+        }
+        if let Some(k) = args.wait_for {
+            self.hold(&format!("{k} calls in flight"), |s| s.peak >= k)
+                .await?;
+        }
+        if let Some(first) = &args.after {
+            self.hold(&format!("call `{first}` to finish"), |s| {
+                s.finished.contains(first)
+            })
+            .await?;
+        }
+        if args.sleep_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(args.sleep_ms)).await;
+        }
+        if args.fail || attempt <= args.fail_times {
+            return Err(format!("probe asked to fail (attempt {attempt})"));
+        }
+        Ok(format!("done {}", args.tag))
+    }
+}
+
+/// A call of the tool `tool` (a probe) with these probe arguments, with call id `id`.
+pub fn probe_call(tool: &str, id: &str, args: Value) -> ScriptedCall {
+    ScriptedCall::tool(tool, args).with_id(id)
+}
+
+// ===== the blocking probe =====
+
+/// What a blocking probe has seen so far.
+#[derive(Debug, Clone, Default)]
+pub struct CpuStats {
+    /// Calls running now.
+    pub in_flight: usize,
+    /// The most calls ever running at once.
+    pub peak: usize,
+    /// The OS thread each call ran on, by tag, in start order.
+    pub threads: Vec<(String, ThreadId)>,
+}
+
+/// A CPU-bound tool (run on a pool thread) that records concurrency and its OS thread ids.
+#[derive(Debug, Clone, Default)]
+pub struct CpuProbe {
+    state: Arc<(Mutex<CpuStats>, Condvar)>,
+}
+
+impl CpuProbe {
+    /// A copy of the stats now.
+    pub fn stats(&self) -> CpuStats {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, CpuStats> {
+        self.state.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Counts a blocking call out of flight when it ends, even by a panic.
+struct CpuInFlight<'a>(&'a CpuProbe);
+
+impl Drop for CpuInFlight<'_> {
+    fn drop(&mut self) {
+        self.0.lock().in_flight -= 1;
+        self.0.state.1.notify_all();
+    }
+}
+
+impl BlockingTool for CpuProbe {
+    type Args = ProbeArgs;
+    type Output = String;
+    type Error = String;
+
+    fn name(&self) -> &str {
+        "cpu_probe"
+    }
+
+    fn description(&self) -> &str {
+        "Records concurrency and OS threads; can hold or panic on request."
+    }
+
+    fn call(&mut self, args: ProbeArgs) -> Result<String, String> {
+        {
+            let mut stats = self.lock();
+            stats.in_flight += 1;
+            stats.peak = stats.peak.max(stats.in_flight);
+            stats
+                .threads
+                .push((args.tag.clone(), std::thread::current().id()));
+        }
+        self.state.1.notify_all();
+        let _in_flight = CpuInFlight(self);
+        if args.panic {
+            panic!("cpu probe asked to panic");
+        }
+        if let Some(k) = args.wait_for {
+            let stats = self.lock();
+            let (stats, timeout) = self
+                .state
+                .1
+                .wait_timeout_while(stats, HOLD, |s| s.peak < k)
+                .unwrap_or_else(PoisonError::into_inner);
+            if timeout.timed_out() {
+                return Err(format!(
+                    "cpu probe gave up waiting for {k} calls in flight after {HOLD:?}: {stats:?}"
+                ));
+            }
+        }
+        Ok(format!("done {}", args.tag))
+    }
+}
