@@ -1,4 +1,7 @@
 //! `baton::Error`: one error type for applications that do not care which boundary failed.
+//!
+//! Convention across Baton: an error's message already includes its cause, so causes are not
+//! also exposed through `source()` (which would print them twice under `{:#}`).
 
 use crate::run::RunError;
 use crate::swarm::SwarmError;

@@ -22,6 +22,18 @@ pub enum Role {
     Developer,
 }
 
+impl Role {
+    /// The role's name as the API writes it (`user`, `assistant`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::System => "system",
+            Role::Developer => "developer",
+        }
+    }
+}
+
 /// One entry of a conversation, with the Responses API's field names.
 ///
 /// # Examples

@@ -130,14 +130,14 @@ pub enum RunError {
     #[error("the swarm is shut down")]
     ShutDown,
     /// A model request failed.
-    #[error("agent `{agent}`, turn {turn}: model request failed: {source}")]
+    #[error("agent `{agent}`, turn {turn}: model request failed: {error}")]
     Model {
         /// The agent whose request failed.
         agent: String,
         /// The run turn (1-based).
         turn: u32,
         /// The model's error.
-        source: ModelError,
+        error: ModelError,
         /// The run so far.
         partial: Box<PartialRun>,
     },

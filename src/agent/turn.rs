@@ -92,11 +92,11 @@ async fn drive(core: &Core, spec: &AgentSpec, mut conv: Conversation) {
         });
         let response = match response {
             Ok(response) => response,
-            Err(source) => {
+            Err(error) => {
                 return conv.fail(|partial| RunError::Model {
                     agent: spec.name.to_string(),
                     turn,
-                    source,
+                    error,
                     partial,
                 });
             }

@@ -107,7 +107,7 @@ impl ModelResponse {
 pub enum ModelError {
     /// The request broke the API's rules for histories (an unpaired call or output).
     #[error("invalid request: {0}")]
-    InvalidHistory(#[from] HistoryError),
+    InvalidHistory(HistoryError),
     /// A scripted model has no turn left for this agent.
     #[error(
         "scripted model has {available} turn(s) for agent `{agent}`, but turn {requested} was requested"
@@ -141,6 +141,12 @@ pub enum ModelError {
     /// Any other provider failure.
     #[error("{0}")]
     Other(String),
+}
+
+impl From<HistoryError> for ModelError {
+    fn from(error: HistoryError) -> Self {
+        ModelError::InvalidHistory(error)
+    }
 }
 
 /// A language model: takes a request, returns output items.

@@ -28,7 +28,13 @@ pub enum SwarmError {
     Invalid(Vec<Problem>),
     /// The runtime threads could not be started.
     #[error("cannot start the swarm's runtime: {0}")]
-    Runtime(#[from] std::io::Error),
+    Runtime(std::io::Error),
+}
+
+impl From<std::io::Error> for SwarmError {
+    fn from(error: std::io::Error) -> Self {
+        SwarmError::Runtime(error)
+    }
 }
 
 fn list(problems: &[Problem]) -> String {

@@ -23,27 +23,30 @@ pub const NAMES: &[&str] = &[
     "add", "subtract", "multiply", "divide", "power", "sqrt", "sleep_ms", "burn_ms",
 ];
 
-/// Registers the built-in tool called `name`; `None` if there is no such built-in.
+/// Adds one built-in tool to a swarm builder, with the given options.
+pub type Register = fn(SwarmBuilder, ToolOptions) -> SwarmBuilder;
+
+/// Finds the built-in tool called `name`.
 ///
 /// # Examples
 ///
 /// ```
 /// use baton::{Swarm, tool::{ToolOptions, builtin}};
 ///
-/// let builder = builtin::register(Swarm::builder(), "sqrt", ToolOptions::default());
-/// assert!(builder.is_some());
-/// assert!(builtin::register(Swarm::builder(), "nope", ToolOptions::default()).is_none());
+/// let register = builtin::find("sqrt").unwrap();
+/// let builder = register(Swarm::builder(), ToolOptions::default());
+/// assert!(builtin::find("nope").is_none());
 /// ```
-pub fn register(builder: SwarmBuilder, name: &str, options: ToolOptions) -> Option<SwarmBuilder> {
+pub fn find(name: &str) -> Option<Register> {
     Some(match name {
-        "add" => builder.tool_with(Add, options),
-        "subtract" => builder.tool_with(Subtract, options),
-        "multiply" => builder.tool_with(Multiply, options),
-        "divide" => builder.tool_with(Divide, options),
-        "power" => builder.tool_with(Power, options),
-        "sqrt" => builder.tool_with(Sqrt, options),
-        "sleep_ms" => builder.tool_with(Sleep, options),
-        "burn_ms" => builder.blocking_tool(|| Burn, options),
+        "add" => |b: SwarmBuilder, o| b.tool_with(Add, o),
+        "subtract" => |b: SwarmBuilder, o| b.tool_with(Subtract, o),
+        "multiply" => |b: SwarmBuilder, o| b.tool_with(Multiply, o),
+        "divide" => |b: SwarmBuilder, o| b.tool_with(Divide, o),
+        "power" => |b: SwarmBuilder, o| b.tool_with(Power, o),
+        "sqrt" => |b: SwarmBuilder, o| b.tool_with(Sqrt, o),
+        "sleep_ms" => |b: SwarmBuilder, o| b.tool_with(Sleep, o),
+        "burn_ms" => |b: SwarmBuilder, o| b.blocking_tool(|| Burn, o),
         _ => return None,
     })
 }
