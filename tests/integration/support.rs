@@ -58,7 +58,10 @@ pub fn outputs(items: &[Item]) -> Vec<(String, String)> {
 
 /// The output texts of `items`, in transcript order.
 pub fn output_texts(items: &[Item]) -> Vec<String> {
-    outputs(items).into_iter().map(|(_, output)| output).collect()
+    outputs(items)
+        .into_iter()
+        .map(|(_, output)| output)
+        .collect()
 }
 
 /// The output of call `call_id`; panics if there is not exactly one.
@@ -177,11 +180,7 @@ impl Probe {
     }
 
     /// Holds the calling call until `ready` holds, or fails it after [`HOLD`].
-    async fn hold(
-        &self,
-        what: &str,
-        ready: impl FnMut(&ProbeStats) -> bool,
-    ) -> Result<(), String> {
+    async fn hold(&self, what: &str, ready: impl FnMut(&ProbeStats) -> bool) -> Result<(), String> {
         let mut rx = self.stats.subscribe();
         match tokio::time::timeout(HOLD, rx.wait_for(ready)).await {
             Ok(Ok(_)) => Ok(()),

@@ -19,15 +19,11 @@ use crate::support::{self, assert_valid_history};
 /// A calculator agent with add, multiply and sqrt.
 fn calculator(model: &Arc<ScriptedModel>) -> Swarm {
     support::start(
-        Swarm::builder()
-            .tool(Add)
-            .tool(Multiply)
-            .tool(Sqrt)
-            .agent(
-                Agent::new("calc")
-                    .with_instructions("Use the tools.")
-                    .with_tools(["add", "multiply", "sqrt"]),
-            ),
+        Swarm::builder().tool(Add).tool(Multiply).tool(Sqrt).agent(
+            Agent::new("calc")
+                .with_instructions("Use the tools.")
+                .with_tools(["add", "multiply", "sqrt"]),
+        ),
         model,
     )
 }
@@ -72,7 +68,10 @@ async fn transcript_has_one_output_per_call_in_call_order() {
     let model = three_calls_then_answer();
     let swarm = calculator(&model);
 
-    let result = swarm.run("calc", "compute").await.expect("the run succeeds");
+    let result = swarm
+        .run("calc", "compute")
+        .await
+        .expect("the run succeeds");
 
     assert_eq!(
         result.transcript,
@@ -123,7 +122,10 @@ async fn request_after_a_tool_turn_carries_the_calls_and_their_outputs() {
     let model = three_calls_then_answer();
     let swarm = calculator(&model);
 
-    swarm.run("calc", "compute").await.expect("the run succeeds");
+    swarm
+        .run("calc", "compute")
+        .await
+        .expect("the run succeeds");
 
     let requests = model.requests();
     assert_eq!(requests.len(), 2);
@@ -195,14 +197,16 @@ async fn scripted_model_out_of_turns_fails_clearly_with_the_partial_transcript()
     let RunError::Model {
         agent,
         turn,
-        source: ModelError::OutOfTurns { .. },
+        error: ModelError::OutOfTurns { .. },
         ..
     } = &error
     else {
         panic!("expected an out-of-turns model error, got {error:?}");
     };
     assert_eq!((agent.as_str(), *turn), ("calc", 2));
-    let partial = error.partial().expect("a started run carries its partial run");
+    let partial = error
+        .partial()
+        .expect("a started run carries its partial run");
     // The first turn is there, and nothing was repeated after it.
     assert_eq!(
         partial.transcript,
@@ -316,7 +320,9 @@ async fn failed_run_keeps_its_trace_id() {
 
     let error = swarm.run("calc", "go").await.expect_err("no turns");
 
-    let partial = error.partial().expect("a started run carries its partial run");
+    let partial = error
+        .partial()
+        .expect("a started run carries its partial run");
     assert_eq!(partial.trace_id.len(), 32);
     assert_eq!(partial.transcript, [Item::user("go")]);
     swarm.shutdown().await;
