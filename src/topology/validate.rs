@@ -63,7 +63,10 @@ fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -
     candidates
         .into_iter()
         .map(|c| (strsim::levenshtein(name, c), c))
-        .filter(|(distance, c)| *distance <= (c.len().max(name.len()) / 3).max(1))
+        // Close, but not a different word: at most a third of the letters, and not all of them.
+        .filter(|(distance, c)| {
+            *distance <= (c.len().max(name.len()) / 3).max(1) && *distance < name.len()
+        })
         .min()
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
@@ -171,7 +174,10 @@ pub(super) fn validate(raw: RawTopology, path: &Path) -> Result<Topology, Topolo
                         "unknown handoff target `{}` in agent `{name}`",
                         target.value
                     ),
-                    did_you_mean(&target.value, agent_names.iter().copied()),
+                    did_you_mean(
+                        &target.value,
+                        agent_names.iter().copied().filter(|a| a != name),
+                    ),
                 );
             }
         }
@@ -335,6 +341,16 @@ agents:
                 "t.yaml:3:17: `tool_timeout`: invalid duration `soon`: expected number at 0 (write it like `30s`, `500ms` or `2m`)"
             ]
         );
+    }
+
+    #[test]
+    fn hints_are_given_only_for_close_names() {
+        assert_eq!(
+            did_you_mean("ad", ["add", "sqrt"]),
+            Some("did you mean `add`?".to_owned())
+        );
+        assert_eq!(did_you_mean("b", ["a"]), None);
+        assert_eq!(did_you_mean("weather", ["add", "sqrt"]), None);
     }
 
     #[test]

@@ -1,1 +1,156 @@
-//! (to be written)
+//! YAML topologies: every file in `agents/` loads, starts and runs on its scripted model;
+//! broken files give errors that name the file, line and column.
+
+use std::path::{Path, PathBuf};
+
+use baton::model::check_history;
+use baton::topology::{self, TopologyError};
+
+/// Every `*.yaml` file shipped in `agents/`.
+fn shipped_topologies() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("agents");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("agents/ exists")
+        .map(|entry| entry.expect("readable entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_file_in_agents_loads_and_runs_offline() {
+    let files = shipped_topologies();
+    assert!(
+        files.len() >= 2,
+        "expected the shipped examples, found {files:?}"
+    );
+    for file in files {
+        let topology = topology::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        let model = topology
+            .scripted_model()
+            .unwrap_or_else(|| panic!("{} has no scripted turns", file.display()))
+            .clone();
+        let swarm = topology
+            .start()
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let result = swarm
+            .run(topology.entry(), "a question")
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert!(!result.final_output.is_empty(), "{}", file.display());
+        assert_eq!(result.path[0], topology.entry());
+        check_history(&result.transcript).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        // Every request the scripted model accepted passed the API's history check.
+        assert_eq!(model.requests().len() as u64, result.usage.requests);
+        swarm.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn math_topology_runs_the_lessons_example_with_parallel_calls() {
+    let topology = topology::load("agents/math.yaml").unwrap();
+    let swarm = topology.start().unwrap();
+    let result = swarm
+        .run(
+            "triage",
+            "What is (12 + 30) * 2, and the square root of 144?",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        result.final_output,
+        "(12 + 30) * 2 = 84, and the square root of 144 is 12."
+    );
+    assert_eq!(result.path, ["triage", "calculator"]);
+    assert_eq!(result.last_agent, "calculator");
+    // The calculator's first turn asked for two calls at once: both outputs follow both calls.
+    let requests = topology.scripted_model().unwrap().requests();
+    let second_calc_request = requests
+        .iter()
+        .filter(|r| r.agent == "calculator")
+        .nth(1)
+        .unwrap();
+    let tail: Vec<String> = second_calc_request
+        .input
+        .iter()
+        .rev()
+        .take(4)
+        .rev()
+        .map(|item| {
+            serde_json::to_value(item).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "function_call",
+            "function_call",
+            "function_call_output",
+            "function_call_output"
+        ]
+    );
+    swarm.shutdown().await;
+}
+
+/// Writes `yaml` to a temporary file and loads it.
+fn load_text(name: &str, yaml: &str) -> Result<topology::Topology, TopologyError> {
+    let dir = std::env::temp_dir().join(format!("baton-topology-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, yaml).unwrap();
+    topology::load(&path)
+}
+
+#[test]
+fn a_bad_file_gives_an_error_with_file_line_and_column() {
+    let err = load_text(
+        "typo.yaml",
+        "entry: a\nagents:\n  - name: a\n    instructons: hi\n",
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("typo.yaml:4:5: unknown field `instructons`"),
+        "{text}"
+    );
+
+    let err = load_text(
+        "refs.yaml",
+        "entry: a\ntools:\n  - builtin: add\nagents:\n  - name: a\n    tools: [add, mul]\n    handoffs: [b]\n",
+    )
+    .unwrap_err();
+    let lines: Vec<String> = err.diagnostics().iter().map(ToString::to_string).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].ends_with("refs.yaml:6:18: unknown tool `mul` in agent `a` (add it under `tools:` at the top level)"), "{lines:?}");
+    assert!(
+        lines[1].ends_with("refs.yaml:7:16: unknown handoff target `b` in agent `a`"),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn a_yaml_alias_bomb_is_refused_quickly_with_a_location() {
+    let mut yaml = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..9 {
+        yaml.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+            p = i - 1
+        ));
+    }
+    let err = load_text("bomb.yaml", &yaml).unwrap_err();
+    assert!(matches!(err, TopologyError::Syntax(_)), "{err}");
+    assert!(err.to_string().contains("bomb.yaml:"), "{err}");
+}
+
+#[test]
+fn a_missing_file_is_a_read_error_naming_the_file() {
+    let err = topology::load("agents/does-not-exist.yaml").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "agents/does-not-exist.yaml: cannot read the topology: No such file or directory (os error 2)"
+    );
+}
