@@ -116,17 +116,17 @@ async fn drive(core: &Core, spec: &AgentSpec, mut conv: Conversation) {
         // 3-4. Sort the calls into tool jobs, immediate outputs, and at most one handoff.
         let mut plan = plan_turn(core, spec, &conv.items, &calls);
         let mut refused = None;
-        if let Some((pos, target)) = &plan.handoff {
-            if let Some(reason) = loop_guard(&conv, &target.spec.name) {
-                plan.outputs[*pos] = Some(
-                    HandoffError::Refused {
-                        target: target.spec.name.to_string(),
-                        reason: reason.clone(),
-                    }
-                    .to_output(),
-                );
-                refused = Some(reason);
-            }
+        if let Some((pos, target)) = &plan.handoff
+            && let Some(reason) = loop_guard(&conv, &target.spec.name)
+        {
+            plan.outputs[*pos] = Some(
+                HandoffError::Refused {
+                    target: target.spec.name.to_string(),
+                    reason: reason.clone(),
+                }
+                .to_output(),
+            );
+            refused = Some(reason);
         }
 
         // Every regular call at once; replies joined in call order.

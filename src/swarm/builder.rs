@@ -105,10 +105,13 @@ pub enum Problem {
     },
 }
 
+/// Starts a tool's worker inside the swarm's `System` and returns its mailbox.
+type StartWorker = Box<dyn FnOnce(&Inside) -> Recipient<ToolCall> + Send>;
+
 /// A tool waiting for the swarm to start: its definition and how to start its worker.
 struct PendingTool {
     def: Arc<ToolDef>,
-    start: Box<dyn FnOnce(&Inside) -> Recipient<ToolCall> + Send>,
+    start: StartWorker,
 }
 
 /// Builds a [`Swarm`].
@@ -128,6 +131,7 @@ struct PendingTool {
 /// # Ok::<(), baton::swarm::SwarmError>(())
 /// ```
 #[must_use]
+#[derive(Default)]
 pub struct SwarmBuilder {
     agents: Vec<Agent>,
     tools: Vec<PendingTool>,
@@ -151,20 +155,6 @@ impl std::fmt::Debug for SwarmBuilder {
             )
             .field("limits", &self.limits)
             .finish_non_exhaustive()
-    }
-}
-
-impl Default for SwarmBuilder {
-    fn default() -> Self {
-        SwarmBuilder {
-            agents: Vec::new(),
-            tools: Vec::new(),
-            problems: Vec::new(),
-            model: None,
-            limits: Limits::default(),
-            handoff_style: HandoffStyle::default(),
-            worker_threads: None,
-        }
     }
 }
 

@@ -22,7 +22,7 @@ use crate::model::FunctionTool;
 ///     ..ToolOptions::default()
 /// };
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ToolOptions {
     /// At most this many calls run at once, across all conversations (`None`: no tool-level cap;
     /// the per-run cap still applies). For blocking tools, the pool's thread count.
@@ -33,17 +33,6 @@ pub struct ToolOptions {
     pub idempotent: bool,
     /// Extra attempts after a failure or timeout, for idempotent tools.
     pub retries: u32,
-}
-
-impl Default for ToolOptions {
-    fn default() -> Self {
-        ToolOptions {
-            max_concurrency: None,
-            timeout: None,
-            idempotent: false,
-            retries: 0,
-        }
-    }
 }
 
 /// Why a tool could not be registered.

@@ -21,8 +21,8 @@ pub(crate) fn render(events: &[Event]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "  {:<agent_width$}  turn  {:<28} {:>9} {:>9}  {}",
-        "agent", "step", "start ms", "end ms", "timeline"
+        "  {:<agent_width$}  turn  {:<28} {:>9} {:>9}  timeline",
+        "agent", "step", "start ms", "end ms"
     );
     for event in events {
         let step = match &event.kind {
