@@ -6,7 +6,7 @@
 //! - [`HandoffStyle::Transfer`] (OpenAI Agents SDK, Swarm): one `transfer_to_<agent>` function
 //!   per target.
 //!
-//! The turn loop asks [`recognize`] about every function call of a turn; what it does with the
+//! The turn loop asks `recognize` about every function call of a turn; what it does with the
 //! answer (the first valid handoff wins, the others get error outputs) is in `agent::turn`.
 
 use serde::{Deserialize, Serialize};

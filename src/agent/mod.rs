@@ -1,8 +1,8 @@
 //! Agents: what one is ([`Agent`]), the actor that serves it, and its turn loop.
 //!
 //! Each agent of a running swarm is one `AgentActor`. Its mailbox takes `Run` messages, each
-//! carrying a whole [`Conversation`](conversation). The handler starts the turn loop
-//! ([`turn`]) as a task on the swarm's multi-thread runtime and returns at once, so one agent
+//! carrying a whole `Conversation`. The handler starts the turn loop
+//! (`turn`) as a task on the swarm's multi-thread runtime and returns at once, so one agent
 //! serves any number of conversations concurrently and none waits behind another. A handoff
 //! sends the conversation on to the target agent's mailbox.
 

@@ -1,6 +1,6 @@
 //! `Swarm`: the handle an application holds.
 //!
-//! A swarm owns an actix `System` on a thread of its own (see [`system`]), its agent actors and
+//! A swarm owns an actix `System` on a thread of its own (see `system`), its agent actors and
 //! tool workers. The handle is `Clone + Send + Sync`; [`Swarm::run`] works from any task of any
 //! async runtime, because all it does is put a conversation in an agent's mailbox and await a
 //! oneshot channel. [`Swarm::shutdown`] stops taking runs, lets in-flight runs finish for a grace

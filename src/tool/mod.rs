@@ -2,8 +2,8 @@
 //!
 //! Implement [`Tool`] for async (I/O) work or [`BlockingTool`] for CPU-bound work; both take
 //! typed arguments deserialized from the model's JSON and publish a JSON Schema of them. When a
-//! swarm starts, each async tool gets a [`ToolActor`](actor) and each blocking tool a
-//! [`SyncToolPool`](pool) on its own threads; the [`ToolRegistry`] maps names to their
+//! swarm starts, each async tool gets a `ToolActor` and each blocking tool a
+//! `SyncToolPool` on its own threads; the `ToolRegistry` maps names to their
 //! mailboxes. The turn loop sends every call of a turn at once and awaits the replies in order.
 //!
 //! Failures are values: a [`ToolError`] becomes the call's `function_call_output`

@@ -1,7 +1,7 @@
 //! YAML topologies: a swarm described in a file (`agents/*.yaml`).
 //!
-//! [`load`] reads a file, parses it ([`raw`], serde-saphyr with its budgets against hostile
-//! input), and checks it ([`validate`]): every problem is reported with file, line and column. A
+//! [`load`] reads a file, parses it (`raw`, serde-saphyr with its budgets against hostile
+//! input), and checks it (`validate`): every problem is reported with file, line and column. A
 //! [`Topology`] that exists is valid; [`Topology::start`] turns it into a running [`Swarm`]
 //! whose agents use the file's scripted turns.
 //!
