@@ -10,9 +10,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::SendError;
-use futures::future::join_all;
+use futures::StreamExt as _;
+use futures::stream::FuturesUnordered;
 use serde_json::Value;
 use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use super::conversation::Conversation;
@@ -132,18 +134,14 @@ async fn drive(core: &Core, spec: &AgentSpec, mut conv: Conversation) {
         // Every regular call at once; replies joined in call order.
         let jobs = std::mem::take(&mut plan.jobs);
         let job_positions: Vec<usize> = jobs.iter().map(|job| job.pos).collect();
-        let replies = {
-            let all = run_jobs(jobs, &conv.limits, conv.started(), turn);
-            tokio::select! {
-                biased;
-                () = core.cancel.cancelled() => None,
-                replies = all => Some(replies),
-            }
-        };
-        let cancelled_now = replies.is_none();
+        let (replies, cancelled_now) =
+            run_jobs(jobs, &conv.limits, conv.started(), turn, &core.cancel).await;
         let mut timings = vec![None; calls.len()];
-        for (pos, reply) in job_positions.into_iter().zip(replies.into_iter().flatten()) {
-            let (result, start, end) = reply;
+        for (pos, reply) in job_positions.into_iter().zip(replies) {
+            // A call still running at shutdown keeps no reply; it gets an error output below.
+            let Some((result, start, end)) = reply else {
+                continue;
+            };
             timings[pos] = Some((start, end, result.is_ok()));
             plan.outputs[pos] = Some(result.unwrap_or_else(|e| e.to_output()));
         }
@@ -350,36 +348,59 @@ fn loop_guard(conv: &Conversation, target: &str) -> Option<String> {
     None
 }
 
+/// One call's result with its start and end offsets from the start of the run.
+type Reply = (Result<String, ToolError>, Duration, Duration);
+
 /// Sends every job at once (at most `max_tool_calls_in_flight` in flight) and returns each
 /// result with its start and end offsets, in job order.
+///
+/// If `cancel` fires first, it returns at once with `true`, keeping the replies that had
+/// already come back (`None` for the calls still running), so a cancelled run's partial
+/// transcript loses no finished call.
 async fn run_jobs(
     jobs: Vec<Job>,
     limits: &Limits,
     started: Instant,
     turn: u32,
-) -> Vec<(Result<String, ToolError>, Duration, Duration)> {
+    cancel: &CancellationToken,
+) -> (Vec<Option<Reply>>, bool) {
     let cap = limits.max_tool_calls_in_flight.max(1);
     let gate = (jobs.len() > cap).then(|| Semaphore::new(cap));
     let gate = gate.as_ref();
-    join_all(jobs.into_iter().map(|job| async move {
-        let _permit = match gate {
-            Some(gate) => gate.acquire().await.ok(),
-            None => None,
-        };
-        let span = tracing::info_span!(
-            "tool_call",
-            turn,
-            tool = job.entry.def.name(),
-            call_id = %job.call_id
-        );
-        let start = started.elapsed();
-        let result =
-            dispatch::call_tool(&job.entry, &job.call_id, job.arguments, limits.tool_timeout)
-                .instrument(span)
-                .await;
-        (result, start, started.elapsed())
-    }))
-    .await
+    let mut replies: Vec<Option<Reply>> = (0..jobs.len()).map(|_| None).collect();
+    // Polled first in push order, so the gate's permits go out in call order.
+    let mut pending: FuturesUnordered<_> = jobs
+        .into_iter()
+        .enumerate()
+        .map(|(index, job)| async move {
+            let _permit = match gate {
+                Some(gate) => gate.acquire().await.ok(),
+                None => None,
+            };
+            let span = tracing::info_span!(
+                "tool_call",
+                turn,
+                tool = job.entry.def.name(),
+                call_id = %job.call_id
+            );
+            let start = started.elapsed();
+            let result =
+                dispatch::call_tool(&job.entry, &job.call_id, job.arguments, limits.tool_timeout)
+                    .instrument(span)
+                    .await;
+            (index, (result, start, started.elapsed()))
+        })
+        .collect();
+    loop {
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => return (replies, true),
+            next = pending.next() => match next {
+                Some((index, reply)) => replies[index] = Some(reply),
+                None => return (replies, false),
+            },
+        }
+    }
 }
 
 /// The error of a run stopped by shutdown.
