@@ -179,6 +179,11 @@ impl Probe {
         }
     }
 
+    /// Marks `tag` as finished without a call, releasing the calls held `after` it.
+    pub fn release(&self, tag: &str) {
+        self.stats.send_modify(|s| s.finished.push(tag.to_owned()));
+    }
+
     /// Holds the calling call until `ready` holds, or fails it after [`HOLD`].
     async fn hold(&self, what: &str, ready: impl FnMut(&ProbeStats) -> bool) -> Result<(), String> {
         let mut rx = self.stats.subscribe();
