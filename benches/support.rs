@@ -1,0 +1,85 @@
+//! Measuring helpers shared by the scenarios: the DESIGN line printer, medians, overlap of
+//! tool calls from a run's timeline, and the process's resident memory from `/proc`.
+
+use std::time::Duration;
+
+use baton::{Event, EventKind};
+
+/// One DESIGN.md result line:
+/// `scenario=<name> peer=baton wall_ms=<f> ideal_ms=<f> ratio=<wall/ideal> extra=<k=v,...>`.
+pub fn line(name: &str, wall_ms: f64, ideal_ms: f64, extra: &[(&str, String)]) -> String {
+    let ratio = if ideal_ms > 0.0 {
+        format!("{:.3}", wall_ms / ideal_ms)
+    } else {
+        "inf".to_owned()
+    };
+    let extra: Vec<String> = extra.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!(
+        "scenario={name} peer=baton wall_ms={wall_ms:.3} ideal_ms={ideal_ms:.3} ratio={ratio} extra={}",
+        extra.join(",")
+    )
+}
+
+/// Milliseconds, as a float.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The median of `samples` (sorted in place).
+pub fn median(samples: &mut [f64]) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len();
+    if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
+    }
+}
+
+/// The largest number of tool calls of a run that were in flight at the same instant.
+pub fn peak_in_flight(timeline: &[Event]) -> usize {
+    let mut edges: Vec<(Duration, i32)> = Vec::new();
+    for event in timeline {
+        if let EventKind::Tool { .. } = event.kind {
+            edges.push((event.start, 1));
+            edges.push((event.end, -1));
+        }
+    }
+    // At equal instants, count ends before starts: touching is not overlapping.
+    edges.sort();
+    let (mut now, mut peak) = (0_i32, 0_i32);
+    for (_, delta) in edges {
+        now += delta;
+        peak = peak.max(now);
+    }
+    peak as usize
+}
+
+/// Reads a `kB` field (`VmRSS`, `VmHWM`) of `/proc/self/status`, in KiB.
+fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Resident memory now, in KiB.
+pub fn rss_kib() -> u64 {
+    status_kib("VmRSS").unwrap_or(0)
+}
+
+/// Peak resident memory of this process so far, in KiB.
+pub fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM").unwrap_or(0)
+}
+
+/// Fails the benchmark loudly: a fast wrong result must not pass.
+pub fn fail(message: String) -> ! {
+    eprintln!("benchmark failed: {message}");
+    std::process::exit(1)
+}
