@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use baton::model::{ScriptedModel, ScriptedTurn};
 use baton::tool::ToolOptions;
-use baton::{Agent, Limits, Swarm};
+use baton::{Agent, EventKind, Limits, Swarm};
 use serde_json::json;
 
 use crate::support::{self, CpuProbe, Probe, output_texts, probe_call};
@@ -43,6 +43,17 @@ async fn eight_async_calls_of_one_turn_are_all_in_flight_at_once() {
     let expected: Vec<String> = (0..K).map(|i| format!("done c{i}")).collect();
     assert_eq!(output_texts(&result.transcript), expected);
     assert_eq!(result.final_output, "all back");
+    // The timeline agrees: every call started before any call ended.
+    let spans: Vec<_> = result
+        .timeline
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Tool { ok: true, .. }))
+        .map(|e| (e.start, e.end))
+        .collect();
+    assert_eq!(spans.len(), K);
+    let last_start = spans.iter().map(|(start, _)| *start).max();
+    let first_end = spans.iter().map(|(_, end)| *end).min();
+    assert!(last_start <= first_end, "{spans:?}");
     swarm.shutdown().await;
 }
 

@@ -7,7 +7,7 @@
 //! a generous timeout ([`HOLD`]): a bug turns into an error output that fails the test, never
 //! into a hung test.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 use std::time::Duration;
@@ -137,14 +137,31 @@ pub struct ProbeStats {
     pub attempts: HashMap<String, u32>,
 }
 
+/// A probe's state: the stats, and what its waiters wait for.
+///
+/// Changes wake the waiters only when they can matter to one: a peak some call holds for, a
+/// tag some call holds after, or any change while a test waits in [`Probe::wait_until`]. Waking
+/// every waiter on every change would cost N x N wake-ups for N calls holding together, enough
+/// to starve a loaded machine at N = 1,000.
+#[derive(Debug, Default)]
+struct ProbeState {
+    stats: ProbeStats,
+    /// The `wait_for` values calls hold on.
+    peaks_awaited: HashSet<usize>,
+    /// The tags calls hold `after`.
+    tags_awaited: HashSet<String>,
+    /// Tests waiting in `wait_until`.
+    observers: usize,
+}
+
 /// An async tool that records how many of its calls run at once.
 ///
-/// Clones share their stats, so the clone registered with the swarm and the one the test keeps
+/// Clones share their state, so the clone registered with the swarm and the one the test keeps
 /// see the same numbers.
 #[derive(Debug, Clone)]
 pub struct Probe {
     name: &'static str,
-    stats: Arc<watch::Sender<ProbeStats>>,
+    state: Arc<watch::Sender<ProbeState>>,
 }
 
 impl Probe {
@@ -152,42 +169,53 @@ impl Probe {
     pub fn new(name: &'static str) -> Self {
         Probe {
             name,
-            stats: Arc::new(watch::Sender::new(ProbeStats::default())),
+            state: Arc::new(watch::Sender::new(ProbeState::default())),
         }
     }
 
     /// A copy of the stats now.
     pub fn stats(&self) -> ProbeStats {
-        self.stats.borrow().clone()
+        self.state.borrow().stats.clone()
     }
 
     /// The most calls ever in flight at once.
     pub fn peak(&self) -> usize {
-        self.stats.borrow().peak
+        self.state.borrow().stats.peak
     }
 
     /// Waits (at most [`HOLD`]) until `ready` holds for the stats; panics if it never does.
-    pub async fn wait_until(&self, ready: impl FnMut(&ProbeStats) -> bool) {
-        let mut rx = self.stats.subscribe();
-        match tokio::time::timeout(HOLD, rx.wait_for(ready)).await {
-            Ok(Ok(_)) => {}
-            _ => panic!(
+    pub async fn wait_until(&self, mut ready: impl FnMut(&ProbeStats) -> bool) {
+        self.state.send_modify(|s| s.observers += 1);
+        let mut rx = self.state.subscribe();
+        // `matches!` drops the read guard `wait_for` returns before `send_modify` takes the lock.
+        let reached = matches!(
+            tokio::time::timeout(HOLD, rx.wait_for(|s| ready(&s.stats))).await,
+            Ok(Ok(_))
+        );
+        self.state.send_modify(|s| s.observers -= 1);
+        if !reached {
+            panic!(
                 "probe `{}` never reached the expected state: {:?}",
                 self.name,
                 self.stats()
-            ),
+            );
         }
     }
 
     /// Marks `tag` as finished without a call, releasing the calls held `after` it.
     pub fn release(&self, tag: &str) {
-        self.stats.send_modify(|s| s.finished.push(tag.to_owned()));
+        self.state
+            .send_modify(|s| s.stats.finished.push(tag.to_owned()));
     }
 
     /// Holds the calling call until `ready` holds, or fails it after [`HOLD`].
-    async fn hold(&self, what: &str, ready: impl FnMut(&ProbeStats) -> bool) -> Result<(), String> {
-        let mut rx = self.stats.subscribe();
-        match tokio::time::timeout(HOLD, rx.wait_for(ready)).await {
+    async fn hold(
+        &self,
+        what: &str,
+        mut ready: impl FnMut(&ProbeStats) -> bool,
+    ) -> Result<(), String> {
+        let mut rx = self.state.subscribe();
+        match tokio::time::timeout(HOLD, rx.wait_for(|s| ready(&s.stats))).await {
             Ok(Ok(_)) => Ok(()),
             _ => Err(format!(
                 "probe gave up waiting for {what} after {HOLD:?}: {:?}",
@@ -199,16 +227,18 @@ impl Probe {
 
 /// Counts a call out of flight when it ends, however it ends.
 struct InFlight {
-    stats: Arc<watch::Sender<ProbeStats>>,
+    state: Arc<watch::Sender<ProbeState>>,
     tag: String,
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
         let tag = std::mem::take(&mut self.tag);
-        self.stats.send_modify(|s| {
-            s.in_flight -= 1;
-            s.finished.push(tag);
+        self.state.send_if_modified(|s| {
+            s.stats.in_flight -= 1;
+            let wake = s.observers > 0 || s.tags_awaited.contains(&tag);
+            s.stats.finished.push(tag);
+            wake
         });
     }
 }
@@ -228,16 +258,25 @@ impl Tool for Probe {
 
     async fn call(&self, args: ProbeArgs) -> Result<String, String> {
         let mut attempt = 0;
-        self.stats.send_modify(|s| {
-            s.in_flight += 1;
-            s.peak = s.peak.max(s.in_flight);
-            s.calls += 1;
-            let n = s.attempts.entry(args.tag.clone()).or_default();
+        self.state.send_if_modified(|s| {
+            if let Some(k) = args.wait_for {
+                s.peaks_awaited.insert(k);
+            }
+            if let Some(first) = &args.after {
+                s.tags_awaited.insert(first.clone());
+            }
+            let stats = &mut s.stats;
+            stats.in_flight += 1;
+            let new_peak = stats.in_flight > stats.peak;
+            stats.peak = stats.peak.max(stats.in_flight);
+            stats.calls += 1;
+            let n = stats.attempts.entry(args.tag.clone()).or_default();
             *n += 1;
             attempt = *n;
+            s.observers > 0 || (new_peak && s.peaks_awaited.contains(&stats.peak))
         });
         let _in_flight = InFlight {
-            stats: Arc::clone(&self.stats),
+            state: Arc::clone(&self.state),
             tag: args.tag.clone(),
         };
         if args.panic {

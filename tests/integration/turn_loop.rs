@@ -175,6 +175,29 @@ async fn default_call_ids_are_unique_across_turns() {
 }
 
 #[tokio::test]
+async fn run_can_continue_from_a_previous_transcript() {
+    let model = Arc::new(
+        ScriptedModel::new().with_agent("calc", [ScriptedTurn::text("you said {{input}}")]),
+    );
+    let swarm = calculator(&model);
+    let first = swarm.run("calc", "one").await.expect("the run succeeds");
+
+    let mut items = first.transcript.clone();
+    items.push(Item::user("two"));
+    let second = swarm
+        .run("calc", items.clone())
+        .await
+        .expect("the run succeeds");
+
+    assert_eq!(second.final_output, "you said two");
+    let requests = model.requests();
+    assert_eq!(requests[1].input, items);
+    assert_eq!(second.transcript[..items.len()], items[..]);
+    assert_ne!(second.trace_id, first.trace_id);
+    swarm.shutdown().await;
+}
+
+#[tokio::test]
 async fn scripted_model_out_of_turns_fails_clearly_with_the_partial_transcript() {
     let model = Arc::new(ScriptedModel::new().with_agent(
         "calc",
