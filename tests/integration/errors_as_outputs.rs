@@ -13,7 +13,7 @@ use baton::tool::builtin::{Add, Divide, Multiply};
 use baton::{Agent, Limits, Swarm};
 use serde_json::json;
 
-use crate::support::{self, CpuProbe, Probe, assert_valid_history, output_of, probe_call};
+use crate::support::{self, CpuProbe, HOLD, Probe, assert_valid_history, output_of, probe_call};
 
 /// A model whose agent `calc` makes `turns` of calls, then answers "done".
 fn script(turns: impl IntoIterator<Item = Vec<ScriptedCall>>) -> Arc<ScriptedModel> {
@@ -276,6 +276,52 @@ async fn run_tool_timeout_applies_unless_the_tool_sets_its_own() {
         "error: tool `slow` timed out after 300 ms"
     );
     assert_eq!(output_of(&transcript, "good"), "done good");
+    swarm.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_call_past_its_timeout_gets_error_output_and_the_pool_keeps_serving() {
+    let probe = CpuProbe::default();
+    let factory_probe = probe.clone();
+    let model = script([vec![
+        probe_call(
+            "cpu_probe",
+            "bad",
+            json!({"tag": "bad", "after": "release"}),
+        ),
+        sibling(),
+    ]]);
+    let builder = Swarm::builder().blocking_tool(
+        move || factory_probe.clone(),
+        ToolOptions {
+            max_concurrency: Some(1),
+            timeout: Some(Duration::from_millis(300)),
+            ..ToolOptions::default()
+        },
+    );
+    let swarm = start(builder, &["cpu_probe"], &model);
+
+    let transcript = run_ok(&swarm).await;
+
+    assert_eq!(
+        output_of(&transcript, "bad"),
+        "error: tool `cpu_probe` timed out after 300 ms"
+    );
+    // Once the stuck call lets go of the pool's only thread, the pool serves the next run.
+    probe.release("release");
+    let idle = async {
+        while probe.stats().in_flight > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(HOLD, idle)
+        .await
+        .expect("the released call ends");
+    let again = run_ok(&swarm).await;
+    assert_eq!(output_of(&again, "bad"), "done bad");
+    let stats = probe.stats();
+    let tags: Vec<&str> = stats.threads.iter().map(|(tag, _)| tag.as_str()).collect();
+    assert_eq!(tags, ["bad", "bad"]);
     swarm.shutdown().await;
 }
 

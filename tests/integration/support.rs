@@ -318,6 +318,8 @@ pub struct CpuStats {
     pub peak: usize,
     /// The OS thread each call ran on, by tag, in start order.
     pub threads: Vec<(String, ThreadId)>,
+    /// Tags released by the test (see [`CpuProbe::release`]).
+    pub released: Vec<String>,
 }
 
 /// A CPU-bound tool (run on a pool thread) that records concurrency and its OS thread ids.
@@ -330,6 +332,28 @@ impl CpuProbe {
     /// A copy of the stats now.
     pub fn stats(&self) -> CpuStats {
         self.lock().clone()
+    }
+
+    /// Releases the calls held `after` `tag`.
+    pub fn release(&self, tag: &str) {
+        self.lock().released.push(tag.to_owned());
+        self.state.1.notify_all();
+    }
+
+    /// Blocks until `ready` holds, or fails after [`HOLD`].
+    fn hold(&self, what: &str, mut ready: impl FnMut(&CpuStats) -> bool) -> Result<(), String> {
+        let stats = self.lock();
+        let (stats, wait) = self
+            .state
+            .1
+            .wait_timeout_while(stats, HOLD, |s| !ready(s))
+            .unwrap_or_else(PoisonError::into_inner);
+        if wait.timed_out() {
+            return Err(format!(
+                "cpu probe gave up waiting for {what} after {HOLD:?}: {stats:?}"
+            ));
+        }
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, CpuStats> {
@@ -375,17 +399,12 @@ impl BlockingTool for CpuProbe {
             panic!("cpu probe asked to panic");
         }
         if let Some(k) = args.wait_for {
-            let stats = self.lock();
-            let (stats, timeout) = self
-                .state
-                .1
-                .wait_timeout_while(stats, HOLD, |s| s.peak < k)
-                .unwrap_or_else(PoisonError::into_inner);
-            if timeout.timed_out() {
-                return Err(format!(
-                    "cpu probe gave up waiting for {k} calls in flight after {HOLD:?}: {stats:?}"
-                ));
-            }
+            self.hold(&format!("{k} calls in flight"), |s| s.peak >= k)?;
+        }
+        if let Some(tag) = &args.after {
+            self.hold(&format!("`{tag}` to be released"), |s| {
+                s.released.contains(tag)
+            })?;
         }
         Ok(format!("done {}", args.tag))
     }
