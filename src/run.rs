@@ -156,7 +156,8 @@ pub enum RunError {
     HandoffLoop {
         /// Which limit tripped, with the numbers.
         reason: String,
-        /// The run so far (its path ends with the handoff that was refused).
+        /// The run so far: its path ends with the agent whose handoff was refused (the refused
+        /// target is not entered), and its transcript with that handoff call and its error output.
         partial: Box<PartialRun>,
     },
     /// The swarm shut down while the run was in flight.
