@@ -67,7 +67,7 @@ pub enum EventKind {
     /// A tool call.
     Tool {
         /// The tool's name, as the model wrote it.
-        name: String,
+        name: Arc<str>,
         /// The call id.
         call_id: String,
         /// Whether it produced a result rather than an error output.

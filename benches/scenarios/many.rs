@@ -2,9 +2,6 @@
 //! async tool that sleeps L=100 ms, then an answer. Ideal: L. Every conversation's answer is
 //! checked (it echoes its own input), and the run fails loudly if one is wrong or missing.
 
-use futures::StreamExt as _;
-use futures::stream::FuturesUnordered;
-
 use crate::support::{fail, line, ms, peak_rss_kib, rss_kib};
 
 const L_MS: f64 = 100.0;
@@ -25,23 +22,33 @@ pub async fn run(name: &str, conversations: usize) -> String {
 
     let baseline_kib = rss_kib();
     let started = std::time::Instant::now();
-    let mut in_flight: FuturesUnordered<_> = (0..conversations)
+    // One task per conversation, as a server handling requests would run them.
+    let tasks: Vec<_> = (0..conversations)
         .map(|i| {
-            let swarm = &swarm;
-            let entry = topology.entry();
-            async move { (i, swarm.run(entry, format!("q{i}")).await) }
+            let swarm = swarm.clone();
+            let entry = topology.entry().to_owned();
+            tokio::spawn(async move {
+                let result = swarm
+                    .run(&entry, format!("q{i}"))
+                    .await
+                    .map_err(|e| format!("conversation {i}: {e}"))?;
+                if result.final_output != format!("answer to q{i}") {
+                    return Err(format!(
+                        "conversation {i}: wrong answer {:?}",
+                        result.final_output
+                    ));
+                }
+                Ok(())
+            })
         })
         .collect();
     let mut answered = 0_usize;
-    while let Some((i, result)) = in_flight.next().await {
-        let result = result.unwrap_or_else(|e| fail(format!("conversation {i}: {e}")));
-        if result.final_output != format!("answer to q{i}") {
-            fail(format!(
-                "conversation {i}: wrong answer {:?}",
-                result.final_output
-            ));
+    for task in tasks {
+        match task.await {
+            Ok(Ok(())) => answered += 1,
+            Ok(Err(e)) => fail(e),
+            Err(e) => fail(format!("a conversation task failed: {e}")),
         }
-        answered += 1;
     }
     let wall = ms(started.elapsed());
     let peak_kib = peak_rss_kib();

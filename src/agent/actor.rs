@@ -1,14 +1,14 @@
-//! `AgentActor`: the mailbox of one agent.
+//! `AgentActor`: the mailbox of one agent on one shard.
 //!
 //! A `Run` message brings a conversation (from a caller or from another agent's handoff); the
-//! handler starts the turn loop on the multi-thread runtime and returns, holding nothing, so
-//! conversations never queue behind each other inside one agent.
+//! handler starts the turn loop as a task on the shard's event loop and returns, holding
+//! nothing, so conversations never queue behind each other inside one agent.
 
 use std::sync::Arc;
 
 use actix::{Actor, Context, Handler, Message};
 
-use super::AgentSpec;
+use super::ShardAgent;
 use super::conversation::Conversation;
 use crate::swarm::Core;
 
@@ -20,12 +20,14 @@ pub(crate) struct Run {
     pub(crate) conversation: Conversation,
 }
 
-/// The actor of one agent.
+/// The actor of one agent on one shard.
 pub(crate) struct AgentActor {
-    /// What the agent is.
-    pub(crate) spec: Arc<AgentSpec>,
-    /// The swarm: registries, runtime, shutdown signal.
+    /// What the agent is, and its tools' workers on this shard.
+    pub(crate) agent: Arc<ShardAgent>,
+    /// The swarm: shards, limits, shutdown signal.
     pub(crate) core: Arc<Core>,
+    /// The shard this actor lives on (an index into `core.shards`).
+    pub(crate) shard: usize,
 }
 
 impl Actor for AgentActor {
@@ -37,9 +39,7 @@ impl Handler<Run> for AgentActor {
 
     fn handle(&mut self, run: Run, _: &mut Context<Self>) {
         let core = Arc::clone(&self.core);
-        let spec = Arc::clone(&self.spec);
-        self.core
-            .runtime
-            .spawn(super::turn::run(core, spec, run.conversation));
+        let agent = Arc::clone(&self.agent);
+        actix::spawn(super::turn::run(core, self.shard, agent, run.conversation));
     }
 }

@@ -43,7 +43,7 @@ pub(crate) struct Conversation {
     /// The caller's end of the run.
     reply: Reply,
     /// Keeps the swarm's shutdown waiting while this run exists.
-    _in_flight: TaskTrackerToken,
+    in_flight: TaskTrackerToken,
 }
 
 impl Conversation {
@@ -67,7 +67,7 @@ impl Conversation {
             timeline: Vec::new(),
             limits,
             reply,
-            _in_flight: in_flight,
+            in_flight,
         }
     }
 
@@ -104,6 +104,8 @@ impl Conversation {
 
     /// Ends the run with the text of the items from `first_output` on, produced by `agent`.
     pub(crate) fn finish(self, agent: &str, first_output: usize) {
+        // The run stops counting as in flight before its caller hears of it.
+        drop(self.in_flight);
         let final_output = output_text(&self.items[first_output..]);
         let result = RunResult {
             final_output,
@@ -119,6 +121,7 @@ impl Conversation {
 
     /// Fails the run; `error` gets the partial run to carry.
     pub(crate) fn fail(self, error: impl FnOnce(Box<PartialRun>) -> RunError) {
+        drop(self.in_flight);
         let partial = PartialRun {
             transcript: self.items,
             path: self.path.iter().map(|a| a.to_string()).collect(),
@@ -130,17 +133,31 @@ impl Conversation {
     }
 }
 
-/// Makes a new 32-hex-digit trace id (W3C trace-context size; unique, not secret).
+/// Makes a new 32-hex-digit trace id (W3C trace-context size; unique, not secret): a
+/// per-process random seed and a counter, mixed by SplitMix64.
 pub(crate) fn new_trace_id() -> String {
     use std::hash::{BuildHasher, RandomState};
+    use std::sync::OnceLock;
+    static SEED: OnceLock<u64> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        RandomState::new().hash_one((nanos, std::process::id()))
+    });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let high = RandomState::new().hash_one((n, nanos));
-    let low = RandomState::new().hash_one((nanos, n, high));
+    let high = splitmix64(seed ^ n);
+    let low = splitmix64(high ^ seed.rotate_left(32) ^ n);
     format!("{high:016x}{low:016x}")
+}
+
+/// SplitMix64's output function: a cheap, well-mixed bijection of 64-bit values.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
 }
 
 #[cfg(test)]

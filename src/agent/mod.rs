@@ -8,7 +8,7 @@
 
 mod actor;
 pub(crate) mod conversation;
-mod dispatch;
+mod fanout;
 mod limits;
 mod spec;
 pub(crate) mod turn;
@@ -16,6 +16,7 @@ pub(crate) mod turn;
 pub(crate) use actor::{AgentActor, Run};
 pub use limits::Limits;
 pub(crate) use spec::AgentSpec;
+pub(crate) use turn::ShardAgent;
 
 use crate::handoff::HandoffStyle;
 use crate::model::SharedModel;

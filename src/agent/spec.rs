@@ -26,11 +26,6 @@ pub(crate) struct AgentSpec {
 }
 
 impl AgentSpec {
-    /// Whether the agent may call `tool`.
-    pub(crate) fn has_tool(&self, tool: &str) -> bool {
-        self.tools.iter().any(|t| t == tool)
-    }
-
     /// Whether the agent may hand off to `agent`.
     pub(crate) fn can_hand_off_to(&self, agent: &str) -> bool {
         self.handoffs.iter().any(|a| a == agent)

@@ -1,42 +1,63 @@
 //! The turn loop: DESIGN.md "The turn loop", points 1 to 8, as one async function.
 //!
-//! It runs as a task on the multi-thread runtime, owns the [`Conversation`], and borrows
+//! It runs as a task on its shard's event loop, owns the [`Conversation`], and borrows
 //! nothing from the agent actor. Each turn: ask the model; no function call ends the run;
-//! otherwise send every tool call at once, join the replies in call order, append one output
-//! per call, and either go round again or move the conversation to the handoff target's
-//! mailbox. Every call of every turn gets exactly one output, on every path.
+//! otherwise send every tool call at once ([`Fanout`]), join the replies in call order, append
+//! one output per call, and either go round again or move the conversation to the handoff
+//! target's mailbox. Every call of every turn gets exactly one output, on every path.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::prelude::SendError;
-use futures::StreamExt as _;
-use futures::stream::FuturesUnordered;
-use serde_json::Value;
-use tokio::sync::Semaphore;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use super::conversation::Conversation;
-use super::{AgentSpec, Limits, Run, dispatch};
+use super::fanout::{Fanout, Job};
+use super::{AgentSpec, Run};
 use crate::handoff::{self, HandoffError, Recognized};
 use crate::item::Item;
 use crate::model::{ModelRequest, RequestContext};
-use crate::run::{Event, EventKind, RunError};
-use crate::swarm::{AgentSlot, Core};
-use crate::tool::{ToolEntry, ToolError, args};
+use crate::run::{Event, EventKind, PartialRun, RunError};
+use crate::swarm::{AgentSlot, Core, Shard};
+use crate::tool::args::{self, Arguments};
+use crate::tool::{ToolEntry, ToolError};
 
-/// Runs `conversation` at the agent `spec` until the run ends or moves to another agent.
-pub(crate) async fn run(core: Arc<Core>, spec: Arc<AgentSpec>, conversation: Conversation) {
-    let span = tracing::info_span!(
-        "agent",
-        agent = %spec.name,
-        trace_id = %conversation.trace_id
-    );
-    drive(&core, &spec, conversation).instrument(span).await;
+/// An agent as its turn loops on one shard see it: its definition and its tools' workers there.
+#[derive(Debug)]
+pub(crate) struct ShardAgent {
+    pub(crate) spec: Arc<AgentSpec>,
+    /// The agent's tools on this shard, in the order of `spec.tools`.
+    pub(crate) tools: Vec<Arc<ToolEntry>>,
 }
 
-async fn drive(core: &Core, spec: &AgentSpec, mut conv: Conversation) {
+impl ShardAgent {
+    /// Finds a tool the agent may call.
+    fn tool(&self, name: &str) -> Option<&Arc<ToolEntry>> {
+        let pos = self.spec.tools.iter().position(|t| t == name)?;
+        self.tools.get(pos)
+    }
+}
+
+/// Runs `conversation` at `agent` until the run ends or moves to another agent.
+pub(crate) async fn run(
+    core: Arc<Core>,
+    shard: usize,
+    agent: Arc<ShardAgent>,
+    conversation: Conversation,
+) {
+    let span = tracing::info_span!(
+        "agent",
+        agent = %agent.spec.name,
+        trace_id = %conversation.trace_id
+    );
+    drive(&core, &core.shards[shard], &agent, conversation)
+        .instrument(span)
+        .await;
+}
+
+async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Conversation) {
+    let spec = &*agent.spec;
     loop {
         if conv.caller_gone() {
             return; // nobody is waiting for this run any more
@@ -108,20 +129,21 @@ async fn drive(core: &Core, spec: &AgentSpec, mut conv: Conversation) {
         conv.items.extend(response.output);
 
         // 2. No function call: the run ends with the output text.
-        let calls: Vec<usize> = (first_new..conv.items.len())
-            .filter(|&i| matches!(conv.items[i], Item::FunctionCall { .. }))
-            .collect();
+        let mut calls = plan_turn(shard, agent, &conv.items[first_new..], first_new);
         if calls.is_empty() {
             return conv.finish(&spec.name, first_new);
         }
 
-        // 3-4. Sort the calls into tool jobs, immediate outputs, and at most one handoff.
-        let mut plan = plan_turn(core, spec, &conv.items, &calls);
+        // The handoff-loop guard, before anything runs.
+        let handoff = calls
+            .iter()
+            .position(|c| matches!(c.plan, Plan::Handoff(_)));
         let mut refused = None;
-        if let Some((pos, target)) = &plan.handoff
+        if let Some(pos) = handoff
+            && let Plan::Handoff(target) = &calls[pos].plan
             && let Some(reason) = loop_guard(&conv, &target.spec.name)
         {
-            plan.outputs[*pos] = Some(
+            calls[pos].output = Some(
                 HandoffError::Refused {
                     target: target.spec.name.to_string(),
                     reason: reason.clone(),
@@ -131,50 +153,58 @@ async fn drive(core: &Core, spec: &AgentSpec, mut conv: Conversation) {
             refused = Some(reason);
         }
 
-        // Every regular call at once; replies joined in call order.
-        let jobs = std::mem::take(&mut plan.jobs);
-        let job_positions: Vec<usize> = jobs.iter().map(|job| job.pos).collect();
-        let (replies, cancelled_now) =
-            run_jobs(jobs, &conv.limits, conv.started(), turn, &core.cancel).await;
-        let mut timings = vec![None; calls.len()];
-        for (pos, reply) in job_positions.into_iter().zip(replies) {
-            // A call still running at shutdown keeps no reply; it gets an error output below.
-            let Some((result, start, end)) = reply else {
-                continue;
-            };
-            timings[pos] = Some((start, end, result.is_ok()));
-            plan.outputs[pos] = Some(result.unwrap_or_else(|e| e.to_output()));
+        // 3. Every regular call at once; replies joined in call order.
+        let cancelled_now = fan_out(core, &conv, &mut calls).await;
+        if cancelled_now
+            && let Some(pos) = handoff
+            && let Plan::Handoff(target) = &calls[pos].plan
+        {
+            // The conversation will not move after all: say so in the handoff's output.
+            calls[pos].output = Some(
+                HandoffError::Refused {
+                    target: target.spec.name.to_string(),
+                    reason: "the swarm shut down before the conversation moved".to_owned(),
+                }
+                .to_output(),
+            );
         }
 
         // 5. One output per call, in call order, whatever happened.
         let now = conv.elapsed();
-        for (pos, &index) in calls.iter().enumerate() {
-            let Item::FunctionCall { call_id, name, .. } = &conv.items[index] else {
+        let mut target = None;
+        for call in calls {
+            let Item::FunctionCall { call_id, name, .. } = &conv.items[call.item] else {
                 continue; // `calls` only holds function calls
             };
-            let output = plan.outputs[pos].take().unwrap_or_else(|| {
+            let call_id = call_id.clone();
+            let output = call.output.unwrap_or_else(|| {
                 ToolError::Unavailable {
                     tool: name.clone(),
                     reason: "the swarm shut down during the call".to_owned(),
                 }
                 .to_output()
             });
-            let is_handoff = plan.handoff.as_ref().is_some_and(|(p, _)| *p == pos);
-            if !is_handoff {
-                let (start, end, ok) = timings[pos].unwrap_or((now, now, false));
-                conv.timeline.push(Event {
-                    agent: Arc::clone(&spec.name),
-                    turn,
-                    start,
-                    end,
-                    kind: EventKind::Tool {
-                        name: name.clone(),
-                        call_id: call_id.clone(),
-                        ok,
-                    },
-                });
+            match call.plan {
+                Plan::Handoff(slot) => target = Some(slot),
+                Plan::Decided | Plan::Tool(..) => {
+                    let (start, end, ok) = call.timing.unwrap_or((now, now, false));
+                    let name = match &call.plan {
+                        Plan::Tool(entry, _) => Arc::clone(entry.def.shared_name()),
+                        _ => Arc::from(name.as_str()),
+                    };
+                    conv.timeline.push(Event {
+                        agent: Arc::clone(&spec.name),
+                        turn,
+                        start,
+                        end,
+                        kind: EventKind::Tool {
+                            name,
+                            call_id: call_id.clone(),
+                            ok,
+                        },
+                    });
+                }
             }
-            let call_id = call_id.clone();
             conv.items.push(Item::function_call_output(call_id, output));
         }
         if cancelled_now {
@@ -185,7 +215,7 @@ async fn drive(core: &Core, spec: &AgentSpec, mut conv: Conversation) {
         }
 
         // 4. A valid handoff moves the conversation; this agent takes no more turns.
-        if let Some((_, target)) = plan.handoff {
+        if let Some(target) = target {
             let at = conv.elapsed();
             conv.path.push(Arc::clone(&target.spec.name));
             conv.timeline.push(Event {
@@ -210,89 +240,153 @@ async fn drive(core: &Core, spec: &AgentSpec, mut conv: Conversation) {
     }
 }
 
-/// A regular call ready to send to its worker.
-struct Job {
-    /// Its position among the turn's calls.
-    pos: usize,
-    entry: Arc<ToolEntry>,
-    call_id: String,
-    arguments: Value,
+/// What to do with one function call of a turn.
+enum Plan {
+    /// Its output is already decided (an error, or a refused handoff).
+    Decided,
+    /// Send it to this tool with these checked arguments (taken when sent).
+    Tool(Arc<ToolEntry>, Option<Arguments>),
+    /// The turn's handoff, to this agent.
+    Handoff(Arc<AgentSlot>),
 }
 
-/// What to do with each call of a turn.
-struct Plan {
-    /// Per call position: an output already decided (errors, the handoff's), or `None` for jobs.
-    outputs: Vec<Option<String>>,
-    /// The calls to send to tool workers.
-    jobs: Vec<Job>,
-    /// The handoff taken: its call position and its target.
-    handoff: Option<(usize, Arc<AgentSlot>)>,
+/// One function call of a turn and what became of it.
+struct Call {
+    /// Its index in the conversation.
+    item: usize,
+    plan: Plan,
+    /// Its output, once known.
+    output: Option<String>,
+    /// Start, end, and whether it produced a result (tool calls that ran).
+    timing: Option<(Duration, Duration, bool)>,
 }
 
-/// Sorts a turn's calls. The first valid handoff wins; a later one gets an "ignored" output;
-/// unknown or disallowed targets, unknown tools and bad arguments get error outputs.
-fn plan_turn(core: &Core, spec: &AgentSpec, items: &[Item], calls: &[usize]) -> Plan {
-    let mut plan = Plan {
-        outputs: vec![None; calls.len()],
-        jobs: Vec::with_capacity(calls.len()),
-        handoff: None,
-    };
-    for (pos, &index) in calls.iter().enumerate() {
+/// Sorts the calls among `new_items` (which start at index `first` of the conversation). The
+/// first valid handoff wins; a later one gets an "ignored" output; unknown or disallowed
+/// targets, unknown tools and bad arguments get error outputs.
+fn plan_turn(shard: &Shard, agent: &ShardAgent, new_items: &[Item], first: usize) -> Vec<Call> {
+    let spec = &*agent.spec;
+    let mut calls = Vec::new();
+    let mut taken: Option<Arc<str>> = None;
+    for (offset, item) in new_items.iter().enumerate() {
         let Item::FunctionCall {
-            call_id,
-            name,
-            arguments,
-        } = &items[index]
+            name, arguments, ..
+        } = item
         else {
-            continue; // `calls` only holds function calls
+            continue;
         };
-        let decided: Result<(), String> =
-            match handoff::recognize(spec.handoff_style, name, arguments) {
-                Recognized::To(target) => match &plan.handoff {
-                    Some((_, taken)) => Err(HandoffError::Ignored {
-                        taken: taken.spec.name.to_string(),
+        let (plan, output) = match handoff::recognize(spec.handoff_style, name, arguments) {
+            Recognized::To(target) => match &taken {
+                Some(taken) => (
+                    Plan::Decided,
+                    Some(
+                        HandoffError::Ignored {
+                            taken: taken.to_string(),
+                        }
+                        .to_output(),
+                    ),
+                ),
+                None => match choose_target(shard, spec, &target) {
+                    Ok(slot) => {
+                        taken = Some(Arc::clone(&slot.spec.name));
+                        let output = handoff::done_output(&slot.spec.name);
+                        (Plan::Handoff(slot), Some(output))
                     }
-                    .to_output()),
-                    None => match choose_target(core, spec, &target) {
-                        Ok(slot) => {
-                            plan.outputs[pos] = Some(handoff::done_output(&slot.spec.name));
-                            plan.handoff = Some((pos, slot));
-                            Ok(())
-                        }
-                        Err(e) => Err(e.to_output()),
-                    },
+                    Err(e) => (Plan::Decided, Some(e.to_output())),
                 },
-                Recognized::Malformed(message) => Err(HandoffError::Malformed(message).to_output()),
-                Recognized::NotHandoff => match tool_for(core, spec, name) {
-                    Err(e) => Err(e.to_output()),
-                    Ok(entry) => match args::parse(&entry.def, arguments) {
-                        Err(e) => Err(e.to_output()),
-                        Ok(arguments) => {
-                            plan.jobs.push(Job {
-                                pos,
-                                entry,
-                                call_id: call_id.clone(),
-                                arguments,
-                            });
-                            Ok(())
+            },
+            Recognized::Malformed(message) => (
+                Plan::Decided,
+                Some(HandoffError::Malformed(message).to_output()),
+            ),
+            Recognized::NotHandoff => match agent.tool(name) {
+                None => (
+                    Plan::Decided,
+                    Some(
+                        ToolError::UnknownTool {
+                            tool: name.clone(),
+                            agent: spec.name.to_string(),
+                            available: spec.tool_list(),
                         }
-                    },
+                        .to_output(),
+                    ),
+                ),
+                Some(entry) => match args::check(&entry.def, arguments) {
+                    Ok(arguments) => (Plan::Tool(Arc::clone(entry), Some(arguments)), None),
+                    Err(e) => (Plan::Decided, Some(e.to_output())),
                 },
+            },
+        };
+        calls.push(Call {
+            item: first + offset,
+            plan,
+            output,
+            timing: None,
+        });
+    }
+    calls
+}
+
+/// Sends the turn's tool calls and records their outcomes; returns whether shutdown cut the
+/// turn short (calls still running then have no output yet).
+async fn fan_out(core: &Core, conv: &Conversation, calls: &mut [Call]) -> bool {
+    let jobs: Vec<Job<'_>> = calls
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(pos, call)| {
+            let Plan::Tool(entry, arguments) = &mut call.plan else {
+                return None;
             };
-        if let Err(output) = decided {
-            plan.outputs[pos] = Some(output);
+            let Item::FunctionCall {
+                call_id,
+                arguments: text,
+                ..
+            } = &conv.items[call.item]
+            else {
+                return None;
+            };
+            Some(Job {
+                pos,
+                entry: Arc::clone(entry),
+                call_id,
+                arguments: arguments.take(),
+                text,
+            })
+        })
+        .collect();
+    if jobs.is_empty() {
+        return false;
+    }
+    let limits = &conv.limits;
+    let mut fanout = Fanout::new(
+        jobs,
+        conv.started(),
+        limits.max_tool_calls_in_flight,
+        limits.tool_timeout,
+    );
+    let cancelled = tokio::select! {
+        biased;
+        () = core.cancel.cancelled() => true,
+        () = &mut fanout => false,
+    };
+    // Calls that finished keep their outputs even when shutdown cut the turn short.
+    for (pos, outcome) in fanout.into_outcomes() {
+        if let Some(outcome) = outcome {
+            let call = &mut calls[pos];
+            call.timing = Some((outcome.start, outcome.end, outcome.result.is_ok()));
+            call.output = Some(outcome.result.unwrap_or_else(|e| e.to_output()));
         }
     }
-    plan
+    cancelled
 }
 
 /// Resolves a handoff target named by the model.
 fn choose_target(
-    core: &Core,
+    shard: &Shard,
     spec: &AgentSpec,
     target: &str,
 ) -> Result<Arc<AgentSlot>, HandoffError> {
-    let slot = core.agent(target);
+    let slot = shard.agent(target);
     if spec.can_hand_off_to(target)
         && let Some(slot) = slot
     {
@@ -300,7 +394,7 @@ fn choose_target(
     }
     let from = spec.name.to_string();
     let allowed = spec.handoff_list();
-    Err(if core.agent(target).is_some() {
+    Err(if shard.agent(target).is_some() {
         HandoffError::NotAllowed {
             target: target.to_owned(),
             from,
@@ -313,18 +407,6 @@ fn choose_target(
             allowed,
         }
     })
-}
-
-/// Finds a tool the agent may call.
-fn tool_for(core: &Core, spec: &AgentSpec, name: &str) -> Result<Arc<ToolEntry>, ToolError> {
-    spec.has_tool(name)
-        .then(|| core.tools.get(name))
-        .flatten()
-        .ok_or_else(|| ToolError::UnknownTool {
-            tool: name.to_owned(),
-            agent: spec.name.to_string(),
-            available: spec.tool_list(),
-        })
 }
 
 /// The handoff-loop guard: why moving to `target` would break a limit, if it would.
@@ -348,63 +430,8 @@ fn loop_guard(conv: &Conversation, target: &str) -> Option<String> {
     None
 }
 
-/// One call's result with its start and end offsets from the start of the run.
-type Reply = (Result<String, ToolError>, Duration, Duration);
-
-/// Sends every job at once (at most `max_tool_calls_in_flight` in flight) and returns each
-/// result with its start and end offsets, in job order.
-///
-/// If `cancel` fires first, it returns at once with `true`, keeping the replies that had
-/// already come back (`None` for the calls still running), so a cancelled run's partial
-/// transcript loses no finished call.
-async fn run_jobs(
-    jobs: Vec<Job>,
-    limits: &Limits,
-    started: Instant,
-    turn: u32,
-    cancel: &CancellationToken,
-) -> (Vec<Option<Reply>>, bool) {
-    let cap = limits.max_tool_calls_in_flight.max(1);
-    let gate = (jobs.len() > cap).then(|| Semaphore::new(cap));
-    let gate = gate.as_ref();
-    let mut replies: Vec<Option<Reply>> = (0..jobs.len()).map(|_| None).collect();
-    // Polled first in push order, so the gate's permits go out in call order.
-    let mut pending: FuturesUnordered<_> = jobs
-        .into_iter()
-        .enumerate()
-        .map(|(index, job)| async move {
-            let _permit = match gate {
-                Some(gate) => gate.acquire().await.ok(),
-                None => None,
-            };
-            let span = tracing::info_span!(
-                "tool_call",
-                turn,
-                tool = job.entry.def.name(),
-                call_id = %job.call_id
-            );
-            let start = started.elapsed();
-            let result =
-                dispatch::call_tool(&job.entry, &job.call_id, job.arguments, limits.tool_timeout)
-                    .instrument(span)
-                    .await;
-            (index, (result, start, started.elapsed()))
-        })
-        .collect();
-    loop {
-        tokio::select! {
-            biased;
-            () = cancel.cancelled() => return (replies, true),
-            next = pending.next() => match next {
-                Some((index, reply)) => replies[index] = Some(reply),
-                None => return (replies, false),
-            },
-        }
-    }
-}
-
 /// The error of a run stopped by shutdown.
-fn cancelled(spec: &AgentSpec) -> impl FnOnce(Box<crate::run::PartialRun>) -> RunError + '_ {
+fn cancelled(spec: &AgentSpec) -> impl FnOnce(Box<PartialRun>) -> RunError + '_ {
     move |partial| RunError::Cancelled {
         agent: spec.name.to_string(),
         partial,

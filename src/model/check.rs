@@ -60,6 +60,9 @@ pub enum HistoryError {
 /// );
 /// ```
 pub fn check_history(items: &[Item]) -> Result<(), HistoryError> {
+    if items.len() <= SMALL {
+        return check_small(items);
+    }
     // call id -> answered yet?
     let mut calls: HashMap<&str, bool> = HashMap::new();
     for item in items {
@@ -100,6 +103,52 @@ pub fn check_history(items: &[Item]) -> Result<(), HistoryError> {
     Ok(())
 }
 
+/// Histories up to this many items are checked by scanning, without allocating.
+const SMALL: usize = 64;
+
+/// The same check as [`check_history`] by pairwise scans: quadratic, but cheaper than a map for
+/// the short histories of most requests.
+fn check_small(items: &[Item]) -> Result<(), HistoryError> {
+    let is_call =
+        |item: &Item, id: &str| matches!(item, Item::FunctionCall { call_id, .. } if call_id == id);
+    let is_output = |item: &Item, id: &str| matches!(item, Item::FunctionCallOutput { call_id, .. } if call_id == id);
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Item::FunctionCall { call_id, .. } => {
+                if items[..i].iter().any(|earlier| is_call(earlier, call_id)) {
+                    return Err(HistoryError::DuplicateCall {
+                        call_id: call_id.clone(),
+                    });
+                }
+            }
+            Item::FunctionCallOutput { call_id, .. } => {
+                let earlier = &items[..i];
+                if !earlier.iter().any(|e| is_call(e, call_id)) {
+                    return Err(HistoryError::MissingCall {
+                        call_id: call_id.clone(),
+                    });
+                }
+                if earlier.iter().any(|e| is_output(e, call_id)) {
+                    return Err(HistoryError::DuplicateOutput {
+                        call_id: call_id.clone(),
+                    });
+                }
+            }
+            Item::Message { .. } => {}
+        }
+    }
+    for (i, item) in items.iter().enumerate() {
+        if let Item::FunctionCall { call_id, .. } = item
+            && !items[i + 1..].iter().any(|later| is_output(later, call_id))
+        {
+            return Err(HistoryError::MissingOutput {
+                call_id: call_id.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +180,34 @@ mod tests {
                 call_id: "b".into()
             })
         );
+    }
+
+    #[test]
+    fn long_and_short_histories_get_the_same_verdicts() {
+        // Build histories past SMALL and check both paths agree on each failure kind.
+        let mut long: Vec<Item> = (0..40)
+            .flat_map(|i| {
+                [
+                    Item::function_call(format!("c{i}"), "f", "{}"),
+                    Item::function_call_output(format!("c{i}"), "x"),
+                ]
+            })
+            .collect();
+        assert!(long.len() > SMALL);
+        assert_eq!(check_history(&long), Ok(()));
+        assert_eq!(check_small(&long), Ok(()));
+        long.push(Item::function_call("late", "f", "{}"));
+        let expected = Err(HistoryError::MissingOutput {
+            call_id: "late".into(),
+        });
+        assert_eq!(check_history(&long), expected);
+        assert_eq!(check_small(&long), expected);
+        long.push(Item::function_call_output("c3", "again"));
+        let expected = Err(HistoryError::DuplicateOutput {
+            call_id: "c3".into(),
+        });
+        assert_eq!(check_history(&long), expected);
+        assert_eq!(check_small(&long), expected);
     }
 
     #[test]

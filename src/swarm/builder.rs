@@ -10,13 +10,12 @@ use actix::{Actor, Context, Recipient};
 
 use super::system::{Inside, SystemThread};
 use super::{AgentSlot, Core, Swarm};
-use crate::agent::{Agent, AgentActor, AgentSpec, Limits};
+use crate::agent::{Agent, AgentActor, AgentSpec, Limits, ShardAgent};
 use crate::handoff::{self, HandoffStyle};
 use crate::model::SharedModel;
 use crate::tool::def::check_name;
 use crate::tool::{
-    BlockingTool, Tool, ToolCall, ToolDef, ToolDefError, ToolEntry, ToolOptions, ToolRegistry,
-    actor, pool,
+    BlockingTool, Tool, ToolCall, ToolDef, ToolDefError, ToolEntry, ToolOptions, actor, pool,
 };
 
 /// Why a swarm could not start.
@@ -105,8 +104,9 @@ pub enum Problem {
     },
 }
 
-/// Starts a tool's worker inside the swarm's `System` and returns its mailbox.
-type StartWorker = Box<dyn FnOnce(&Inside) -> Recipient<ToolCall> + Send>;
+/// Starts a tool's workers inside the swarm's `System` and returns the mailbox each shard
+/// sends to, in shard order.
+type StartWorker = Box<dyn FnOnce(&Inside) -> Vec<Recipient<ToolCall>> + Send>;
 
 /// A tool waiting for the swarm to start: its definition and how to start its worker.
 struct PendingTool {
@@ -183,7 +183,9 @@ impl SwarmBuilder {
         self
     }
 
-    /// Sets the number of runtime worker threads (default: one per core).
+    /// Sets the number of worker threads (shards; default: one per core). Each hosts an
+    /// instance of every agent and async tool actor, and a run stays on one thread from start
+    /// to end. With one thread, each agent is exactly one actor.
     pub fn worker_threads(mut self, threads: usize) -> Self {
         self.worker_threads = Some(threads);
         self
@@ -199,7 +201,7 @@ impl SwarmBuilder {
         let def = ToolDef::new::<T::Args>(tool.name(), tool.description(), options);
         self.pending(def, move |def, inside| {
             let factory: actor::Factory<T> = Arc::new(move || tool.clone());
-            actor::start(factory, def, &inside.arbiter, inside.runtime.clone())
+            actor::start(factory, def, &inside.shards)
         })
     }
 
@@ -214,15 +216,17 @@ impl SwarmBuilder {
         let def = ToolDef::new::<T::Args>(sample.name(), sample.description(), options);
         let threads = def.as_ref().ok().and_then(|d| d.options().max_concurrency);
         let threads = threads.unwrap_or_else(default_threads);
-        self.pending(def, move |def, _| {
-            pool::start(Arc::new(factory), def, threads)
+        self.pending(def, move |def, inside| {
+            // One pool, shared by every shard.
+            let pool = pool::start(Arc::new(factory), def, threads);
+            vec![pool; inside.shards.len()]
         })
     }
 
     fn pending(
         mut self,
         def: Result<ToolDef, ToolDefError>,
-        start: impl FnOnce(Arc<ToolDef>, &Inside) -> Recipient<ToolCall> + Send + 'static,
+        start: impl FnOnce(Arc<ToolDef>, &Inside) -> Vec<Recipient<ToolCall>> + Send + 'static,
     ) -> Self {
         match def {
             Ok(def) => {
@@ -257,37 +261,53 @@ impl SwarmBuilder {
         let (system, core) = SystemThread::start(
             worker_threads.unwrap_or_else(default_threads),
             move |inside| {
-                let core = Arc::new(Core {
-                    agents: Default::default(),
-                    tools: ToolRegistry::default(),
+                let core = Arc::new(Core::new(
+                    inside.shards.len(),
                     limits,
-                    runtime: inside.runtime.clone(),
-                    cancel: Default::default(),
-                    tracker: Default::default(),
-                });
+                    inside.system.clone(),
+                ));
                 for tool in tools {
-                    let worker = (tool.start)(&inside);
-                    core.tools.insert(ToolEntry {
-                        def: tool.def,
-                        worker,
-                    });
+                    let workers = (tool.start)(&inside);
+                    for (shard, worker) in core.shards.iter().zip(workers) {
+                        shard.tools.insert(ToolEntry {
+                            def: Arc::clone(&tool.def),
+                            worker,
+                        });
+                    }
                 }
-                for spec in specs {
-                    let spec = Arc::new(spec);
-                    let actor = AgentActor {
-                        spec: Arc::clone(&spec),
-                        core: Arc::clone(&core),
-                    };
-                    let addr = AgentActor::start_in_arbiter(
-                        &inside.arbiter,
-                        |ctx: &mut Context<AgentActor>| {
-                            // Unbounded: the handler only spawns, and limits are semaphores.
-                            ctx.set_mailbox_capacity(0);
-                            actor
-                        },
-                    );
-                    core.agents
-                        .insert(spec.name.to_string(), Arc::new(AgentSlot { spec, addr }));
+                let specs: Vec<Arc<AgentSpec>> = specs.into_iter().map(Arc::new).collect();
+                for (index, (shard, arbiter)) in core.shards.iter().zip(&inside.shards).enumerate()
+                {
+                    for spec in &specs {
+                        let tools = spec
+                            .tools
+                            .iter()
+                            .filter_map(|name| shard.tools.get(name))
+                            .collect();
+                        let actor = AgentActor {
+                            agent: Arc::new(ShardAgent {
+                                spec: Arc::clone(spec),
+                                tools,
+                            }),
+                            core: Arc::clone(&core),
+                            shard: index,
+                        };
+                        let addr = AgentActor::start_in_arbiter(
+                            arbiter,
+                            |ctx: &mut Context<AgentActor>| {
+                                // Unbounded: the handler only spawns, and limits are semaphores.
+                                ctx.set_mailbox_capacity(0);
+                                actor
+                            },
+                        );
+                        shard.agents.insert(
+                            spec.name.to_string(),
+                            Arc::new(AgentSlot {
+                                spec: Arc::clone(spec),
+                                addr,
+                            }),
+                        );
+                    }
                 }
                 core
             },

@@ -1,9 +1,16 @@
 //! `Core`: the state a running swarm shares between its handle, its agent actors and their
-//! turn loops: the registries, the runtime, the limits, and the shutdown signal.
+//! turn loops: the shards, the limits, and the shutdown signal.
+//!
+//! A shard is one arbiter thread hosting an instance of every agent actor and every async tool
+//! actor, with registries of their mailboxes. A new run is given to a shard round-robin and
+//! stays there: its turn loop, its tool calls, its handoffs and its timers all run on that
+//! thread, so a conversation never pays for a cross-thread hop until it answers its caller.
+//! Blocking tools are the exception: their thread pool is shared by all shards.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use actix::Addr;
+use actix::{Addr, ArbiterHandle};
 use dashmap::DashMap;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -11,24 +18,40 @@ use tokio_util::task::TaskTracker;
 use crate::agent::{AgentActor, AgentSpec, Limits};
 use crate::tool::ToolRegistry;
 
-/// A running agent: its definition and its mailbox.
+/// A running agent on one shard: its definition and its mailbox there.
 #[derive(Debug)]
 pub(crate) struct AgentSlot {
     pub(crate) spec: Arc<AgentSpec>,
     pub(crate) addr: Addr<AgentActor>,
 }
 
+/// One arbiter thread's registries.
+#[derive(Debug, Default)]
+pub(crate) struct Shard {
+    /// Agent name -> its actor on this shard. Never guarded across an `.await`.
+    pub(crate) agents: DashMap<String, Arc<AgentSlot>>,
+    /// Tool name -> definition and its worker reachable from this shard.
+    pub(crate) tools: ToolRegistry,
+}
+
+impl Shard {
+    /// Looks up an agent on this shard.
+    pub(crate) fn agent(&self, name: &str) -> Option<Arc<AgentSlot>> {
+        self.agents.get(name).map(|slot| Arc::clone(&slot))
+    }
+}
+
 /// What every part of a running swarm shares.
 #[derive(Debug)]
 pub(crate) struct Core {
-    /// Agent name -> slot. Read on every handoff; never guarded across an `.await`.
-    pub(crate) agents: DashMap<String, Arc<AgentSlot>>,
-    /// Tool name -> definition and worker.
-    pub(crate) tools: ToolRegistry,
+    /// The shards, one per arbiter thread.
+    pub(crate) shards: Vec<Shard>,
+    /// Round-robin counter for placing new runs.
+    next_shard: AtomicUsize,
     /// Default limits of every run.
     pub(crate) limits: Limits,
-    /// The multi-thread runtime turn loops and tool calls run on.
-    pub(crate) runtime: tokio::runtime::Handle,
+    /// The `System` thread's arbiter, where shutdown runs its timer.
+    pub(crate) system: ArbiterHandle,
     /// Cancelled when shutdown stops waiting: in-flight runs then fail with their partial run.
     pub(crate) cancel: CancellationToken,
     /// Counts runs in flight (each conversation holds a token), so shutdown can wait for them.
@@ -36,14 +59,31 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    /// Looks up a running agent.
-    pub(crate) fn agent(&self, name: &str) -> Option<Arc<AgentSlot>> {
-        self.agents.get(name).map(|slot| Arc::clone(&slot))
+    /// A core with `shards` empty shards.
+    pub(crate) fn new(shards: usize, limits: Limits, system: ArbiterHandle) -> Self {
+        Core {
+            shards: (0..shards.max(1)).map(|_| Shard::default()).collect(),
+            next_shard: AtomicUsize::new(0),
+            limits,
+            system,
+            cancel: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        }
+    }
+
+    /// The shard the next run goes to.
+    pub(crate) fn next_shard(&self) -> &Shard {
+        let n = self.next_shard.fetch_add(1, Ordering::Relaxed);
+        &self.shards[n % self.shards.len()]
     }
 
     /// The agents' names, sorted, for error messages.
     pub(crate) fn agent_list(&self) -> String {
-        let mut names: Vec<String> = self.agents.iter().map(|e| e.key().clone()).collect();
+        let mut names: Vec<String> = self.shards[0]
+            .agents
+            .iter()
+            .map(|e| e.key().clone())
+            .collect();
         names.sort();
         names.join(", ")
     }
@@ -52,7 +92,8 @@ impl Core {
 impl std::fmt::Debug for AgentActor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AgentActor")
-            .field("agent", &self.spec.name)
+            .field("agent", &self.agent.spec.name)
+            .field("shard", &self.shard)
             .finish()
     }
 }

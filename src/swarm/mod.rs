@@ -1,7 +1,7 @@
 //! `Swarm`: the handle an application holds.
 //!
-//! A swarm owns an actix `System` on a thread of its own (see `system`), its agent actors and
-//! tool workers. The handle is `Clone + Send + Sync`; [`Swarm::run`] works from any task of any
+//! A swarm owns an actix `System` on threads of its own (see `system`), its agent actors and
+//! tool workers, spread over shards (see `core`). The handle is `Clone + Send + Sync`; [`Swarm::run`] works from any task of any
 //! async runtime, because all it does is put a conversation in an agent's mailbox and await a
 //! oneshot channel. [`Swarm::shutdown`] stops taking runs, lets in-flight runs finish for a grace
 //! period, fails the rest with their partial run, then stops the threads.
@@ -11,7 +11,7 @@ mod core;
 mod system;
 
 pub use builder::{Problem, SwarmBuilder, SwarmError};
-pub(crate) use core::{AgentSlot, Core};
+pub(crate) use core::{AgentSlot, Core, Shard};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -123,10 +123,13 @@ impl Swarm {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(RunError::ShutDown);
         }
-        let slot = core.agent(agent).ok_or_else(|| RunError::UnknownAgent {
-            agent: agent.to_owned(),
-            available: core.agent_list(),
-        })?;
+        let slot = core
+            .next_shard()
+            .agent(agent)
+            .ok_or_else(|| RunError::UnknownAgent {
+                agent: agent.to_owned(),
+                available: core.agent_list(),
+            })?;
         let conversation = Conversation::new(
             input.into_items(),
             std::sync::Arc::clone(&slot.spec.name),
@@ -147,9 +150,7 @@ impl Swarm {
 
     /// Returns the names of the swarm's agents, sorted.
     pub fn agents(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .inner
-            .core
+        let mut names: Vec<String> = self.inner.core.shards[0]
             .agents
             .iter()
             .map(|e| e.key().clone())
@@ -198,9 +199,9 @@ impl Swarm {
 /// Waits up to `grace` for in-flight runs, cancels the rest, waits for them to report, then
 /// stops the `System` thread.
 async fn drain_then_stop(core: Arc<Core>, system: SystemThread, grace: Duration) {
-    let runtime = core.runtime.clone();
-    // Timers belong to the swarm's runtime, so the caller's runtime needs none.
-    let drained = runtime.spawn(async move {
+    // The timer runs on the swarm's `System` thread, so the caller's runtime needs none.
+    let (drained, wait) = oneshot::channel::<()>();
+    let spawned = core.system.clone().spawn(async move {
         core.tracker.close();
         if tokio::time::timeout(grace, core.tracker.wait())
             .await
@@ -210,7 +211,10 @@ async fn drain_then_stop(core: Arc<Core>, system: SystemThread, grace: Duration)
             core.tracker.wait().await;
         }
         core.cancel.cancel();
+        let _ = drained.send(());
     });
-    let _ = drained.await;
+    if spawned {
+        let _ = wait.await;
+    }
     system.stop_and_wait().await;
 }

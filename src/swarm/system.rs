@@ -1,66 +1,77 @@
-//! The actix `System` a swarm owns, on a thread of its own.
+//! The actix `System` a swarm owns, on threads of its own.
 //!
 //! `Actor::start` panics outside an actix `System`, so an application on a plain
-//! `#[tokio::main]` cannot host actors itself. The swarm therefore starts a thread that runs a
-//! `System` built on a multi-thread tokio runtime: actors live on that thread's arbiter, turn
-//! loops and tool calls run on the runtime's worker threads, and the application only ever
-//! touches `Send + Sync` handles and oneshot channels, which work from any runtime.
+//! `#[tokio::main]` cannot host actors itself. The swarm starts a `baton-system` thread running
+//! a `System`, and in it one arbiter per shard: an OS thread with its own event loop. Each shard
+//! hosts an instance of every agent actor and async tool actor (see `swarm::core`). The
+//! application only ever touches `Send + Sync` handles and oneshot channels, which work from
+//! any runtime.
 
-use actix::{ArbiterHandle, System};
+use actix::{Arbiter, ArbiterHandle, System};
 use futures::FutureExt as _;
 use futures::future::Shared;
 use tokio::sync::oneshot;
 
 /// What setup code running inside the `System` gets.
 pub(crate) struct Inside {
-    /// The `System` thread's arbiter, where actors are started.
-    pub(crate) arbiter: ArbiterHandle,
-    /// The multi-thread runtime.
-    pub(crate) runtime: tokio::runtime::Handle,
+    /// The `System` thread's arbiter (blocking-pool dispatchers and shutdown timers run here).
+    pub(crate) system: ArbiterHandle,
+    /// One arbiter per shard.
+    pub(crate) shards: Vec<ArbiterHandle>,
 }
 
 /// A running `System` thread (clones are handles to the same thread).
 #[derive(Clone)]
 pub(crate) struct SystemThread {
     system: System,
-    /// Fires when the thread has stopped its runtime and exited (every waiter sees it).
+    /// Fires when the thread has stopped its arbiters and exited (every waiter sees it).
     exited: Shared<oneshot::Receiver<()>>,
 }
 
 impl SystemThread {
-    /// Starts the thread, runs `setup` inside the `System`, and returns its result.
-    pub(crate) fn start<T, F>(worker_threads: usize, setup: F) -> std::io::Result<(Self, T)>
+    /// Starts the `System` thread and `shards` arbiters, runs `setup` inside the `System`, and
+    /// returns its result.
+    pub(crate) fn start<T, F>(shards: usize, setup: F) -> std::io::Result<(Self, T)>
     where
         F: FnOnce(Inside) -> T + Send + 'static,
         T: Send + 'static,
     {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(worker_threads.max(1))
-            .thread_name("baton-worker")
-            .enable_all()
-            .build()?;
         let (started_tx, started_rx) = std::sync::mpsc::channel();
         let (exited_tx, exited_rx) = oneshot::channel();
         std::thread::Builder::new()
             .name("baton-system".to_owned())
             .spawn(move || {
-                let runner = System::with_tokio_rt(move || runtime);
-                let made = runner.block_on(async move {
+                let runner = System::new();
+                let started = runner.block_on(async move {
+                    let arbiters = (0..shards.max(1))
+                        .map(|_| Arbiter::try_new())
+                        .collect::<std::io::Result<Vec<_>>>()?;
                     let inside = Inside {
-                        arbiter: System::current().arbiter().clone(),
-                        runtime: tokio::runtime::Handle::current(),
+                        system: System::current().arbiter().clone(),
+                        shards: arbiters.iter().map(Arbiter::handle).collect(),
                     };
-                    (System::current(), setup(inside))
+                    Ok::<_, std::io::Error>((System::current(), setup(inside), arbiters))
                 });
-                if started_tx.send(made).is_ok() {
-                    // Runs until `System::stop`; the runtime is dropped on return.
-                    let _ = runner.run();
+                match started {
+                    Ok((system, made, arbiters)) => {
+                        if started_tx.send(Ok((system, made))).is_ok() {
+                            // Runs until `System::stop`, which also stops the shard arbiters.
+                            let _ = runner.run();
+                        }
+                        for arbiter in arbiters {
+                            arbiter.stop();
+                            let _ = arbiter.join();
+                        }
+                    }
+                    Err(e) => {
+                        let _ = started_tx.send(Err(e));
+                    }
                 }
                 let _ = exited_tx.send(());
             })?;
-        let (system, made) = started_rx
-            .recv()
-            .map_err(|_| std::io::Error::other("the swarm's system thread stopped during setup"))?;
+        let (system, made) = started_rx.recv().map_err(|_| {
+            std::io::Error::other("the swarm's system thread stopped during setup")
+        })??;
         Ok((
             SystemThread {
                 system,
@@ -75,7 +86,7 @@ impl SystemThread {
         self.system.stop();
     }
 
-    /// Stops the `System` and waits until its thread has exited.
+    /// Stops the `System` and waits until its thread and arbiters have exited.
     pub(crate) async fn stop_and_wait(&self) {
         self.stop();
         let _ = self.exited.clone().await;

@@ -1,8 +1,9 @@
-//! `ToolActor`: the worker actor of one async tool.
+//! `ToolActor`: the worker actor of one async tool on one shard.
 //!
-//! Its mailbox takes [`ToolCall`]s. The handler only starts the call as a task on Baton's
-//! multi-thread runtime and returns, so a slow call never blocks the mailbox and calls of one
-//! turn run truly at once. A per-tool semaphore enforces `max_concurrency`. A panic is caught:
+//! Its mailbox takes [`ToolCall`]s from the turn loops of its shard. The handler only starts
+//! the call as a task on the shard's event loop and returns, so a slow call never blocks the
+//! mailbox and the calls of one turn run at once. A semaphore shared by the tool's actors on
+//! every shard enforces `max_concurrency`. A panic is caught:
 //! that call gets an error output and the actor swaps in a fresh tool instance from its factory
 //! (a [`Restart`] message), while the other calls carry on.
 
@@ -14,6 +15,7 @@ use futures::FutureExt as _;
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
+use super::args::{Arguments, into_typed};
 use super::error::panic_message;
 use super::{Tool, ToolCall, ToolDef, ToolError, output_text};
 
@@ -28,10 +30,8 @@ pub(crate) struct ToolActor<T: Tool> {
     factory: Factory<T>,
     /// Name, options.
     def: Arc<ToolDef>,
-    /// `max_concurrency` permits, if capped.
+    /// `max_concurrency` permits, if capped; shared with the tool's actors on other shards.
     limit: Option<Arc<Semaphore>>,
-    /// Baton's multi-thread runtime, where calls run.
-    runtime: tokio::runtime::Handle,
     /// This actor's own address, for the `Restart` a panicking call sends.
     me: Option<WeakAddr<Self>>,
 }
@@ -69,7 +69,7 @@ impl<T: Tool> Handler<ToolCall> for ToolActor<T> {
         let def = Arc::clone(&self.def);
         let limit = self.limit.clone();
         let me = self.me.clone();
-        self.runtime.spawn(async move {
+        actix::spawn(async move {
             let ToolCall {
                 arguments,
                 mut reply,
@@ -98,17 +98,16 @@ impl<T: Tool> Handler<ToolCall> for ToolActor<T> {
 async fn run_call<T: Tool>(
     tool: &T,
     def: &ToolDef,
-    arguments: serde_json::Value,
+    arguments: Arguments,
     me: Option<WeakAddr<ToolActor<T>>>,
 ) -> Result<String, ToolError> {
     let name = || def.name().to_owned();
-    let args: T::Args =
-        serde_json::from_value(arguments).map_err(|e| ToolError::InvalidArguments {
-            tool: name(),
-            message: e.to_string(),
-        })?;
+    let args: T::Args = into_typed(arguments).map_err(|message| ToolError::InvalidArguments {
+        tool: name(),
+        message,
+    })?;
     match AssertUnwindSafe(tool.call(args)).catch_unwind().await {
-        Ok(Ok(output)) => output_text(&output).map_err(|e| ToolError::Failed {
+        Ok(Ok(output)) => output_text(output).map_err(|e| ToolError::Failed {
             tool: name(),
             message: format!("its output is not serializable: {e}"),
         }),
@@ -128,17 +127,36 @@ async fn run_call<T: Tool>(
     }
 }
 
-/// Starts the worker actor of an async tool on `arbiter` and returns its mailbox.
+/// Starts the tool's worker actor on each shard's arbiter and returns their mailboxes, in
+/// shard order.
 pub(crate) fn start<T: Tool>(
     factory: Factory<T>,
     def: Arc<ToolDef>,
-    arbiter: &actix::ArbiterHandle,
-    runtime: tokio::runtime::Handle,
-) -> Recipient<ToolCall> {
+    shards: &[actix::ArbiterHandle],
+) -> Vec<Recipient<ToolCall>> {
     let limit = def
         .options()
         .max_concurrency
         .map(|n| Arc::new(Semaphore::new(n.max(1))));
+    shards
+        .iter()
+        .map(|arbiter| {
+            start_one(
+                Arc::clone(&factory),
+                Arc::clone(&def),
+                limit.clone(),
+                arbiter,
+            )
+        })
+        .collect()
+}
+
+fn start_one<T: Tool>(
+    factory: Factory<T>,
+    def: Arc<ToolDef>,
+    limit: Option<Arc<Semaphore>>,
+    arbiter: &actix::ArbiterHandle,
+) -> Recipient<ToolCall> {
     let tool = Arc::new(factory());
     let addr = ToolActor::start_in_arbiter(arbiter, move |ctx: &mut Context<ToolActor<T>>| {
         // Unbounded mailbox: the handler never blocks, and limits are the semaphores.
@@ -148,7 +166,6 @@ pub(crate) fn start<T: Tool>(
             factory,
             def,
             limit,
-            runtime,
             me: None,
         }
     });

@@ -1,11 +1,15 @@
 //! `ToolDef`: what the model sees of a tool (name, description, JSON Schema) and how calls to
 //! it are checked and limited. Built once when a tool is registered, shared by every call.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde_json::Value;
 
+use serde::de::DeserializeOwned;
+
+use super::args::{TypedParse, typed_parse};
 use crate::model::FunctionTool;
 
 /// How calls to one tool are run.
@@ -58,17 +62,24 @@ pub enum ToolDefError {
 /// A registered tool as the model and the turn loop see it.
 #[derive(Debug)]
 pub struct ToolDef {
+    /// The name, shared (timeline events hold it without copying).
+    name: Arc<str>,
     /// What the model is told: name, description, parameters.
     function: FunctionTool,
     /// The compiled parameters schema; every call's arguments are checked against it.
     validator: jsonschema::Validator,
+    /// Parses arguments into the tool's Rust type (tools defined in Rust).
+    typed_parse: Option<TypedParse>,
+    /// Whether the schema only says what that typed parse enforces anyway (types, required
+    /// and allowed properties), so a successful typed parse needs no schema check.
+    structural: bool,
     /// Limits and retry policy.
     options: ToolOptions,
 }
 
 impl ToolDef {
     /// Builds the definition of a tool whose arguments are `A`.
-    pub(crate) fn new<A: JsonSchema>(
+    pub(crate) fn new<A: JsonSchema + DeserializeOwned + Send + 'static>(
         name: &str,
         description: &str,
         options: ToolOptions,
@@ -84,7 +95,10 @@ impl ToolDef {
             map.remove("$schema");
             map.remove("title");
         }
-        Self::from_schema(name, description, parameters, options)
+        let mut def = Self::from_schema(name, description, parameters, options)?;
+        def.structural = is_structural(&def.function.parameters);
+        def.typed_parse = Some(typed_parse::<A>);
+        Ok(def)
     }
 
     /// Builds a definition from a ready JSON Schema (tools defined outside Rust).
@@ -101,12 +115,15 @@ impl ToolDef {
                 message: e.to_string(),
             })?;
         Ok(ToolDef {
+            name: Arc::from(name),
             function: FunctionTool {
                 name: name.to_owned(),
                 description: description.to_owned(),
                 parameters,
             },
             validator,
+            typed_parse: None,
+            structural: false,
             options,
         })
     }
@@ -114,6 +131,11 @@ impl ToolDef {
     /// The tool's name.
     pub fn name(&self) -> &str {
         &self.function.name
+    }
+
+    /// The tool's name, as a shared string.
+    pub fn shared_name(&self) -> &Arc<str> {
+        &self.name
     }
 
     /// The function tool sent to models.
@@ -126,8 +148,21 @@ impl ToolDef {
         &self.options
     }
 
+    /// The typed parser of a tool defined in Rust.
+    pub(crate) fn typed_parse(&self) -> Option<TypedParse> {
+        self.typed_parse
+    }
+
+    /// Whether a successful typed parse makes the schema check redundant.
+    pub(crate) fn schema_is_structural(&self) -> bool {
+        self.structural
+    }
+
     /// Checks arguments against the schema; the error lists every violation with its JSON path.
     pub(crate) fn validate(&self, arguments: &Value) -> Result<(), String> {
+        if self.validator.is_valid(arguments) {
+            return Ok(()); // the common case, without collecting errors
+        }
         let mut problems = self.validator.iter_errors(arguments).peekable();
         if problems.peek().is_none() {
             return Ok(());
@@ -144,6 +179,29 @@ impl ToolDef {
             .collect();
         Err(listed.join("; "))
     }
+}
+
+/// Whether `schema` only uses keywords that a serde typed parse of the Rust type it was
+/// derived from enforces by itself: types, properties, required properties, closed objects,
+/// and `minimum: 0` on unsigned integers. Anything else (ranges, patterns, enums, references)
+/// needs the schema check.
+fn is_structural(schema: &Value) -> bool {
+    let Value::Object(map) = schema else {
+        return schema.is_boolean();
+    };
+    let unsigned = map
+        .get("format")
+        .and_then(Value::as_str)
+        .is_some_and(|f| f.starts_with("uint"));
+    map.iter().all(|(keyword, value)| match keyword.as_str() {
+        "type" | "description" | "title" | "$schema" | "format" | "required" => true,
+        "additionalProperties" | "items" => is_structural(value),
+        "properties" => value
+            .as_object()
+            .is_some_and(|properties| properties.values().all(is_structural)),
+        "minimum" => unsigned && value.as_u64() == Some(0),
+        _ => false,
+    })
 }
 
 /// Checks a function name against the OpenAI API's pattern `^[a-zA-Z0-9_-]{1,64}$`.
@@ -185,6 +243,37 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("\"b\" is a required property"), "{err}");
+    }
+
+    #[test]
+    fn plain_argument_structs_have_structural_schemas() {
+        #[derive(serde::Deserialize, JsonSchema)]
+        #[allow(dead_code)]
+        struct Plain {
+            name: String,
+            count: u32,
+            ratio: Option<f64>,
+            tags: Vec<String>,
+        }
+        #[derive(serde::Deserialize, JsonSchema)]
+        #[allow(dead_code)]
+        enum Mode {
+            Fast,
+            Slow,
+        }
+        #[derive(serde::Deserialize, JsonSchema)]
+        #[allow(dead_code)]
+        struct WithEnum {
+            mode: Mode,
+        }
+        let plain = ToolDef::new::<Plain>("p", "", ToolOptions::default()).unwrap();
+        assert!(
+            plain.schema_is_structural(),
+            "{}",
+            plain.function().parameters
+        );
+        let with_enum = ToolDef::new::<WithEnum>("e", "", ToolOptions::default()).unwrap();
+        assert!(!with_enum.schema_is_structural());
     }
 
     #[test]

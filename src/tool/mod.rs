@@ -61,9 +61,9 @@ use serde::de::DeserializeOwned;
 /// ```
 pub trait Tool: Send + Sync + 'static {
     /// The arguments, deserialized from the call's JSON; their schema is sent to the model.
-    type Args: DeserializeOwned + JsonSchema + Send;
+    type Args: DeserializeOwned + JsonSchema + Send + 'static;
     /// The result; a JSON string is sent as plain text, anything else as JSON.
-    type Output: Serialize;
+    type Output: Serialize + 'static;
     /// The tool's own error, sent to the model as `error: tool `name` failed: <error>`.
     type Error: std::fmt::Display;
 
@@ -84,9 +84,9 @@ pub trait Tool: Send + Sync + 'static {
 /// whose call panicked gets a fresh instance.
 pub trait BlockingTool: Send + 'static {
     /// The arguments, deserialized from the call's JSON; their schema is sent to the model.
-    type Args: DeserializeOwned + JsonSchema;
+    type Args: DeserializeOwned + JsonSchema + Send + 'static;
     /// The result; a JSON string is sent as plain text, anything else as JSON.
-    type Output: Serialize;
+    type Output: Serialize + 'static;
     /// The tool's own error.
     type Error: std::fmt::Display;
 
@@ -98,9 +98,15 @@ pub trait BlockingTool: Send + 'static {
     fn call(&mut self, args: Self::Args) -> Result<Self::Output, Self::Error>;
 }
 
-/// Turns a tool's result into the text of its `function_call_output`.
-pub(crate) fn output_text<T: Serialize>(output: &T) -> Result<String, serde_json::Error> {
-    Ok(match serde_json::to_value(output)? {
+/// Turns a tool's result into the text of its `function_call_output`: a string as it is,
+/// anything else as JSON.
+pub(crate) fn output_text<T: Serialize + 'static>(output: T) -> Result<String, serde_json::Error> {
+    // A `String` result is moved, not copied through a JSON value.
+    let mut slot = Some(output);
+    if let Some(text) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<String>>() {
+        return Ok(text.take().unwrap_or_default());
+    }
+    Ok(match serde_json::to_value(&slot)? {
         serde_json::Value::String(text) => text,
         other => other.to_string(),
     })
@@ -116,8 +122,8 @@ pub(crate) struct ToolCall {
     /// The caller's `tool_call` span (agent, turn, tool, call id), so the worker's side of the
     /// call is traced under it (actix does not carry spans across mailboxes).
     pub(crate) span: tracing::Span,
-    /// The arguments, already checked against the tool's schema.
-    pub(crate) arguments: serde_json::Value,
+    /// The arguments, already checked (and for Rust tools, parsed) by the turn loop.
+    pub(crate) arguments: args::Arguments,
     /// Where the output goes. A dropped receiver means the caller gave up (timeout, shutdown).
     pub(crate) reply: tokio::sync::oneshot::Sender<Result<String, ToolError>>,
 }

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix::{Actor, ActorContext as _, Handler, Recipient, SyncArbiter, SyncContext};
 
+use super::args;
 use super::error::panic_message;
 use super::{BlockingTool, ToolCall, ToolDef, ToolError, output_text};
 
@@ -35,13 +36,13 @@ impl<T: BlockingTool> Handler<ToolCall> for PoolWorker<T> {
         }
         let _span = call.span.enter(); // synchronous: the guard never crosses an await
         let name = || self.def.name().to_owned();
-        let result = match serde_json::from_value::<T::Args>(call.arguments) {
-            Err(e) => Err(ToolError::InvalidArguments {
+        let result = match args::into_typed::<T::Args>(call.arguments) {
+            Err(message) => Err(ToolError::InvalidArguments {
                 tool: name(),
-                message: e.to_string(),
+                message,
             }),
             Ok(args) => match std::panic::catch_unwind(AssertUnwindSafe(|| self.tool.call(args))) {
-                Ok(Ok(output)) => output_text(&output).map_err(|e| ToolError::Failed {
+                Ok(Ok(output)) => output_text(output).map_err(|e| ToolError::Failed {
                     tool: name(),
                     message: format!("its output is not serializable: {e}"),
                 }),
