@@ -19,7 +19,7 @@ pub(crate) use spec::AgentSpec;
 pub(crate) use turn::ShardAgent;
 
 use crate::handoff::HandoffStyle;
-use crate::model::SharedModel;
+use crate::model::{ModelSettings, SharedModel};
 
 /// An agent's definition: instructions, tools, handoff targets, model.
 ///
@@ -44,6 +44,7 @@ pub struct Agent {
     pub(crate) handoffs: Vec<String>,
     pub(crate) handoff_style: Option<HandoffStyle>,
     pub(crate) model: Option<SharedModel>,
+    pub(crate) model_settings: ModelSettings,
 }
 
 impl Agent {
@@ -57,6 +58,7 @@ impl Agent {
             handoffs: Vec::new(),
             handoff_style: None,
             model: None,
+            model_settings: ModelSettings::default(),
         }
     }
 
@@ -93,6 +95,12 @@ impl Agent {
     /// Sets the model (default: the swarm's model).
     pub fn with_model(mut self, model: SharedModel) -> Self {
         self.model = Some(model);
+        self
+    }
+
+    /// Sets the settings sent with the agent's requests (temperature, tool choice, ...).
+    pub fn with_model_settings(mut self, settings: ModelSettings) -> Self {
+        self.model_settings = settings;
         self
     }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::handoff::HandoffStyle;
-use crate::model::{FunctionTool, SharedModel};
+use crate::model::{FunctionTool, ModelSettings, SharedModel};
 
 /// An agent ready to run: names checked, function tools built.
 #[derive(Debug)]
@@ -23,6 +23,8 @@ pub(crate) struct AgentSpec {
     pub(crate) functions: Vec<FunctionTool>,
     /// Who answers its requests.
     pub(crate) model: SharedModel,
+    /// Sent with every request.
+    pub(crate) settings: ModelSettings,
 }
 
 impl AgentSpec {

@@ -85,7 +85,8 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Convers
                 instructions: &spec.instructions,
                 input: &conv.items,
                 tools: &spec.functions,
-                parallel_tool_calls: true,
+                parallel_tool_calls: spec.settings.parallel_tool_calls.unwrap_or(true),
+                settings: &spec.settings,
                 context: RequestContext {
                     agent: &spec.name,
                     agent_turn,

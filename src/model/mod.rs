@@ -6,9 +6,13 @@
 //! every agent and conversation that uses it, so it takes `&self` and must be `Send + Sync`.
 
 mod check;
+mod config;
 mod scripted;
 
 pub use check::{HistoryError, check_history};
+pub use config::{
+    DEFAULT_API_KEY_ENV, ModelConfig, ModelLimits, ModelSettings, Provider, ToolChoice,
+};
 pub use scripted::{RecordedRequest, ScriptedCall, ScriptedModel, ScriptedTurn};
 
 use std::sync::Arc;
@@ -53,8 +57,12 @@ pub struct ModelRequest<'a> {
     pub input: &'a [Item],
     /// The function tools the model may call: the agent's tools, then its handoff functions.
     pub tools: &'a [FunctionTool],
-    /// Whether the model may ask for several calls in one turn. Baton always sends `true`.
+    /// Whether the model may ask for several calls in one turn (`true` unless the agent's
+    /// settings say otherwise).
     pub parallel_tool_calls: bool,
+    /// The agent's settings (temperature, tool choice, ...); a provider lays them over its
+    /// model's own settings.
+    pub settings: &'a ModelSettings,
     /// Who is asking.
     pub context: RequestContext<'a>,
 }

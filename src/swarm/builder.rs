@@ -418,6 +418,7 @@ impl SwarmBuilder {
             handoff_style: style,
             functions,
             model,
+            settings: agent.model_settings.clone(),
         }
     }
 }

@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use crate::agent::{Agent, Limits};
 use crate::handoff::HandoffStyle;
-use crate::model::ScriptedModel;
+use crate::model::{ModelConfig, ScriptedModel, SharedModel};
 use crate::swarm::{Swarm, SwarmBuilder, SwarmError};
 use crate::tool::ToolOptions;
 use crate::tool::builtin::Register;
@@ -146,6 +146,10 @@ pub struct Topology {
     handoff_style: HandoffStyle,
     tools: Vec<ToolConfig>,
     agents: Vec<Agent>,
+    /// The `models:` section.
+    models: Vec<ModelConfig>,
+    /// Per agent (same order as `agents`), the name of its model, if it has one.
+    agent_models: Vec<Option<String>>,
     scripted: Option<Arc<ScriptedModel>>,
 }
 
@@ -232,6 +236,18 @@ impl Topology {
         &self.agents
     }
 
+    /// The `models:` section.
+    pub fn models(&self) -> &[ModelConfig] {
+        &self.models
+    }
+
+    /// The model `agent` uses (its own `model:`, else the topology's `model:`), if any.
+    pub fn model_of(&self, agent: &str) -> Option<&ModelConfig> {
+        let index = self.agents.iter().position(|a| a.name() == agent)?;
+        let name = self.agent_models[index].as_deref()?;
+        self.models.iter().find(|m| m.name == name)
+    }
+
     /// The model built from the agents' `scripted:` turns, if any agent has some.
     pub fn scripted_model(&self) -> Option<&Arc<ScriptedModel>> {
         self.scripted.as_ref()
@@ -240,19 +256,59 @@ impl Topology {
     /// A swarm builder with the topology's tools, agents and limits, and the scripted model
     /// as the default model. Call [`SwarmBuilder::model`] to use another model.
     pub fn builder(&self) -> SwarmBuilder {
+        let mut builder = self.base_builder();
+        for agent in &self.agents {
+            builder = builder.agent(agent.clone());
+        }
+        builder
+    }
+
+    /// Tools, limits, handoff style, and the scripted model as the default model.
+    fn base_builder(&self) -> SwarmBuilder {
         let mut builder = Swarm::builder()
             .limits(self.limits)
             .handoff_style(self.handoff_style);
         for tool in &self.tools {
             builder = (tool.register)(builder, tool.options.clone());
         }
-        for agent in &self.agents {
-            builder = builder.agent(agent.clone());
-        }
         if let Some(model) = &self.scripted {
             builder = builder.model(Arc::clone(model) as _);
         }
         builder
+    }
+
+    /// A swarm builder like [`Topology::builder`], where every agent that names a model gets
+    /// the one `resolve` makes from its [`ModelConfig`] (each config is resolved once, and
+    /// only if some agent uses it). Agents that name no model keep the scripted model.
+    ///
+    /// # Errors
+    ///
+    /// The first error `resolve` returns.
+    pub fn builder_with<E>(
+        &self,
+        mut resolve: impl FnMut(&ModelConfig) -> Result<SharedModel, E>,
+    ) -> Result<SwarmBuilder, E> {
+        let mut resolved: Vec<(&str, SharedModel)> = Vec::new();
+        let mut builder = self.base_builder();
+        for (agent, model) in self.agents.iter().zip(&self.agent_models) {
+            let mut agent = agent.clone();
+            if let Some(config) = model
+                .as_deref()
+                .and_then(|name| self.models.iter().find(|m| m.name == name))
+            {
+                let model = match resolved.iter().find(|(name, _)| *name == config.name) {
+                    Some((_, model)) => Arc::clone(model),
+                    None => {
+                        let model = resolve(config)?;
+                        resolved.push((&config.name, Arc::clone(&model)));
+                        model
+                    }
+                };
+                agent = agent.with_model(model);
+            }
+            builder = builder.agent(agent);
+        }
+        Ok(builder)
     }
 
     /// Starts a swarm running the topology on its scripted model.

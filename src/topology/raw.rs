@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::handoff::HandoffStyle;
+use crate::model::{ModelSettings, Provider};
 
 /// A whole topology file.
 #[derive(Debug, Deserialize)]
@@ -25,9 +26,48 @@ pub(crate) struct RawTopology {
     pub(crate) handoff_style: Option<HandoffStyle>,
     #[serde(default)]
     pub(crate) limits: Option<RawLimits>,
+    /// Models agents can use.
+    #[serde(default)]
+    pub(crate) models: Vec<RawModel>,
+    /// The model of agents that do not name one.
+    #[serde(default)]
+    pub(crate) model: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) tools: Vec<RawTool>,
     pub(crate) agents: Vec<RawAgent>,
+}
+
+/// One model endpoint.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawModel {
+    pub(crate) name: Spanned<String>,
+    pub(crate) provider: Provider,
+    /// The provider's model name.
+    #[serde(default)]
+    pub(crate) model: Option<String>,
+    #[serde(default)]
+    pub(crate) base_url: Option<String>,
+    /// The environment variable holding the API key (default `OPENAI_API_KEY`).
+    #[serde(default)]
+    pub(crate) api_key_env: Option<String>,
+    #[serde(default)]
+    pub(crate) settings: ModelSettings,
+    #[serde(default)]
+    pub(crate) limits: Option<RawModelLimits>,
+}
+
+/// Timeout, retries, in-flight cap of a model endpoint.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawModelLimits {
+    /// A duration such as `60s`.
+    #[serde(default)]
+    pub(crate) timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) max_retries: Option<u32>,
+    #[serde(default)]
+    pub(crate) max_in_flight: Option<Spanned<usize>>,
 }
 
 /// Run limits; each field defaults to [`Limits::default`](crate::Limits).
@@ -79,6 +119,12 @@ pub(crate) struct RawAgent {
     pub(crate) handoffs: Vec<Spanned<String>>,
     #[serde(default)]
     pub(crate) handoff_style: Option<HandoffStyle>,
+    /// The model the agent uses (a name from `models:`).
+    #[serde(default)]
+    pub(crate) model: Option<Spanned<String>>,
+    /// Settings sent with the agent's requests, over its model's.
+    #[serde(default)]
+    pub(crate) model_settings: ModelSettings,
     /// The agent's turns for the scripted model (offline runs, tests).
     #[serde(default)]
     pub(crate) scripted: Option<Vec<RawTurn>>,

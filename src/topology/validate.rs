@@ -14,7 +14,9 @@ use serde_saphyr::{Location, Spanned};
 use super::raw::{RawCall, RawLimits, RawTopology, RawTurn};
 use super::{Diagnostic, ToolConfig, Topology, TopologyError};
 use crate::agent::{Agent, Limits};
-use crate::model::{ScriptedCall, ScriptedModel, ScriptedTurn};
+use crate::model::{
+    DEFAULT_API_KEY_ENV, ModelConfig, ModelLimits, ScriptedCall, ScriptedModel, ScriptedTurn,
+};
 use crate::tool::{ToolOptions, builtin};
 
 /// Collects problems as the checks go.
@@ -62,7 +64,7 @@ impl Checker<'_> {
 fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     candidates
         .into_iter()
-        .map(|c| (strsim::levenshtein(name, c), c))
+        .map(|c| (strsim::osa_distance(name, c), c))
         // Close, but not a different word: at most a third of the letters, and not all of them.
         .filter(|(distance, c)| {
             *distance <= (c.len().max(name.len()) / 3).max(1) && *distance < name.len()
@@ -145,7 +147,61 @@ pub(super) fn validate(raw: RawTopology, path: &Path) -> Result<Topology, Topolo
         .map(|l| limits(&mut check, l))
         .unwrap_or_default();
 
+    let mut models: Vec<ModelConfig> = Vec::with_capacity(raw.models.len());
+    for model in raw.models {
+        let name = model.name.value.clone();
+        if models.iter().any(|m| m.name == name) {
+            check.error(
+                model.name.referenced,
+                format!("model `{name}` is defined twice"),
+                None,
+            );
+            continue;
+        }
+        let mut model_limits = ModelLimits::default();
+        if let Some(l) = model.limits {
+            model_limits.timeout = l.timeout.and_then(|t| check.duration(&t, "timeout"));
+            model_limits.max_retries = l.max_retries;
+            if let Some(n) = &l.max_in_flight
+                && n.value == 0
+            {
+                check.error(
+                    n.referenced,
+                    "`max_in_flight` must be at least 1".to_owned(),
+                    None,
+                );
+            }
+            model_limits.max_in_flight = l.max_in_flight.map(|n| n.value);
+        }
+        models.push(ModelConfig {
+            name,
+            provider: model.provider,
+            model: model.model,
+            base_url: model.base_url,
+            api_key_env: model
+                .api_key_env
+                .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_owned()),
+            settings: model.settings,
+            limits: model_limits,
+        });
+    }
+    let model_ref = |check: &mut Checker<'_>, name: &Spanned<String>| -> Option<String> {
+        if models.iter().any(|m| m.name == name.value) {
+            Some(name.value.clone())
+        } else {
+            check.error(
+                name.referenced,
+                format!("unknown model `{}`", name.value),
+                did_you_mean(&name.value, models.iter().map(|m| m.name.as_str()))
+                    .or_else(|| Some("define it under `models:`".to_owned())),
+            );
+            None
+        }
+    };
+    let default_model = raw.model.as_ref().and_then(|m| model_ref(&mut check, m));
+
     let mut agents = Vec::with_capacity(raw.agents.len());
+    let mut agent_models = Vec::with_capacity(raw.agents.len());
     let mut scripted = ScriptedModel::new();
     let mut any_script = false;
     for raw_agent in &raw.agents {
@@ -186,7 +242,13 @@ pub(super) fn validate(raw: RawTopology, path: &Path) -> Result<Topology, Topolo
             let turns: Vec<ScriptedTurn> = turns.iter().map(|t| turn(&mut check, t)).collect();
             scripted = scripted.with_agent(name.clone(), turns);
         }
+        let model = match &raw_agent.model {
+            Some(m) => model_ref(&mut check, m),
+            None => default_model.clone(),
+        };
+        agent_models.push(model);
         let mut agent = Agent::new(name.clone())
+            .with_model_settings(raw_agent.model_settings.clone())
             .with_description(raw_agent.description.clone())
             .with_instructions(raw_agent.instructions.clone())
             .with_tools(raw_agent.tools.iter().map(|t| t.value.clone()))
@@ -215,6 +277,8 @@ pub(super) fn validate(raw: RawTopology, path: &Path) -> Result<Topology, Topolo
         handoff_style: raw.handoff_style.unwrap_or_default(),
         tools,
         agents,
+        models,
+        agent_models,
         scripted: any_script.then(|| Arc::new(scripted)),
     })
 }
@@ -332,7 +396,7 @@ agents:
         assert_eq!(
             errors("entry: a\nagents:\n  - name: a\n    toolz: [x]\n"),
             [
-                "t.yaml:4:5: unknown field `toolz`, expected one of name, description, instructions, tools, handoffs, handoff_style, scripted"
+                "t.yaml:4:5: unknown field `toolz`, expected one of name, description, instructions, tools, handoffs, handoff_style, model, model_settings, scripted"
             ]
         );
         assert_eq!(
@@ -351,6 +415,46 @@ agents:
         );
         assert_eq!(did_you_mean("b", ["a"]), None);
         assert_eq!(did_you_mean("weather", ["add", "sqrt"]), None);
+    }
+
+    #[test]
+    fn models_are_parsed_and_agents_refer_to_them() {
+        let yaml = "\
+entry: a
+model: fast
+models:
+  - name: fast
+    provider: openai
+    model: gpt-4.1-mini
+    settings: { temperature: 0.5 }
+    limits: { timeout: 30s, max_retries: 2, max_in_flight: 4 }
+  - name: local
+    provider: chat
+    base_url: http://localhost:11434/v1
+    api_key_env: LOCAL_KEY
+agents:
+  - name: a
+    handoffs: [b]
+  - name: b
+    model: local
+    model_settings: { temperature: 0 }
+";
+        let topology = super::super::parse(yaml, Path::new("t.yaml")).unwrap();
+        let fast = topology.model_of("a").unwrap();
+        assert_eq!(fast.model.as_deref(), Some("gpt-4.1-mini"));
+        assert_eq!(fast.api_key_env, "OPENAI_API_KEY");
+        assert_eq!(fast.limits.timeout, Some(Duration::from_secs(30)));
+        assert_eq!(fast.settings.temperature, Some(0.5));
+        let local = topology.model_of("b").unwrap();
+        assert_eq!(local.provider, crate::model::Provider::Chat);
+        assert_eq!(local.api_key_env, "LOCAL_KEY");
+        assert_eq!(topology.agents()[1].model_settings.temperature, Some(0.0));
+        assert_eq!(
+            errors(
+                "entry: a\nmodel: fats\nmodels:\n  - { name: fast, provider: openai }\nagents:\n  - name: a\n"
+            ),
+            ["t.yaml:2:8: unknown model `fats` (did you mean `fast`?)"]
+        );
     }
 
     #[test]

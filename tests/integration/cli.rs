@@ -16,7 +16,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn baton_run_math_prints_the_answer_and_a_timeline_of_overlapping_calls() {
+fn baton_run_math_prints_the_answer_and_a_timeline() {
     let out = baton(&[
         "run",
         "agents/math.yaml",
@@ -44,20 +44,42 @@ fn baton_run_math_prints_the_answer_and_a_timeline_of_overlapping_calls() {
     ] {
         assert!(stderr.contains(step), "missing `{step}` in:\n{stderr}");
     }
-    let offsets = |step: &str| -> (f64, f64) {
-        let line = stderr.lines().find(|l| l.contains(step)).unwrap();
-        let numbers: Vec<f64> = line
-            .split_whitespace()
-            .filter_map(|w| w.parse().ok())
-            .collect();
-        // turn, start, end
-        (numbers[1], numbers[2])
-    };
-    let (add_start, add_end) = offsets("add [sum]");
-    let (sqrt_start, sqrt_end) = offsets("sqrt [root]");
-    // Both calls of the turn were in flight together.
-    assert!(add_start <= sqrt_end && sqrt_start <= add_end, "{stderr}");
     assert!(stderr.contains("path triage -> calculator"), "{stderr}");
+}
+
+/// Start and end offsets (ms) of the timeline line that shows `step`.
+fn offsets(stderr: &str, step: &str) -> (f64, f64) {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(step))
+        .unwrap_or_else(|| panic!("no `{step}` in:\n{stderr}"));
+    let numbers: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    // turn, start, end
+    (numbers[1], numbers[2])
+}
+
+#[test]
+fn baton_run_timeline_shows_the_calls_of_one_turn_overlapping() {
+    // The research agent's three sleeps (20, 30 and 10 ms) are asked for in one turn.
+    let out = baton(&[
+        "run",
+        "agents/handoff_chain.yaml",
+        "Summarize the incident report",
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let calls = ["[fetch_logs]", "[fetch_tickets]", "[fetch_metrics]"].map(|c| offsets(&stderr, c));
+    let last_start = calls.iter().map(|c| c.0).fold(f64::MIN, f64::max);
+    let first_end = calls.iter().map(|c| c.1).fold(f64::MAX, f64::min);
+    // Every call started before any of them ended: all three were in flight together.
+    assert!(last_start < first_end, "{stderr}");
+    assert!(
+        stderr.contains("path intake -> research -> draft -> review"),
+        "{stderr}"
+    );
 }
 
 #[test]

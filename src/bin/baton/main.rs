@@ -8,6 +8,8 @@
 //! 0 success, 1 the run failed, 2 bad usage or a bad file. This is the only place that uses
 //! `anyhow` and installs a tracing subscriber (`RUST_LOG`, default `warn`).
 
+mod inspect;
+mod mock_model;
 mod run;
 mod timeline;
 
@@ -27,6 +29,14 @@ struct Cli {
 enum Command {
     /// Runs one conversation through a topology and prints the answer.
     Run(run::RunArgs),
+    /// Checks a topology and reports every problem (file:line:col).
+    Check(inspect::CheckArgs),
+    /// Draws a topology's agents, tools and handoffs (Mermaid, DOT).
+    Graph(inspect::GraphArgs),
+    /// Prints the JSON Schema of the topology format.
+    Schema(inspect::SchemaArgs),
+    /// Serves a topology's scripted turns as an OpenAI-compatible HTTP API on loopback.
+    MockModel(mock_model::MockModelArgs),
 }
 
 /// How a command ended, mapped to the exit code.
@@ -49,6 +59,10 @@ fn main() -> ExitCode {
         .init();
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Check(args) => inspect::check(args),
+        Command::Graph(args) => inspect::graph(args),
+        Command::Schema(args) => inspect::schema(args),
+        Command::MockModel(args) => mock_model::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
