@@ -38,6 +38,7 @@ pub mod handoff;
 pub mod item;
 pub mod model;
 pub mod run;
+pub mod stream;
 pub mod swarm;
 pub mod tool;
 pub mod topology;

@@ -16,6 +16,7 @@ use crate::agent::Limits;
 use crate::item::{Item, output_text};
 use crate::model::Usage;
 use crate::run::{Event, PartialRun, RunError, RunResult};
+use crate::stream::EventSink;
 
 /// Where the outcome of a run goes.
 pub(crate) type Reply = oneshot::Sender<Result<RunResult, RunError>>;
@@ -42,6 +43,8 @@ pub(crate) struct Conversation {
     pub(crate) limits: Limits,
     /// The caller's end of the run.
     reply: Reply,
+    /// Where events go, for a streamed run.
+    pub(crate) events: Option<EventSink>,
     /// Keeps the swarm's shutdown waiting while this run exists.
     in_flight: TaskTrackerToken,
 }
@@ -54,6 +57,7 @@ impl Conversation {
         limits: Limits,
         trace_id: String,
         reply: Reply,
+        events: Option<EventSink>,
         in_flight: TaskTrackerToken,
     ) -> Self {
         Conversation {
@@ -67,6 +71,7 @@ impl Conversation {
             timeline: Vec::new(),
             limits,
             reply,
+            events,
             in_flight,
         }
     }

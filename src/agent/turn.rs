@@ -19,6 +19,7 @@ use crate::handoff::{self, HandoffError, Recognized};
 use crate::item::Item;
 use crate::model::{ModelRequest, RequestContext};
 use crate::run::{Event, EventKind, PartialRun, RunError};
+use crate::stream::StreamEvent;
 use crate::swarm::{AgentSlot, Core, Shard};
 use crate::tool::args::{self, Arguments};
 use crate::tool::{ToolEntry, ToolError};
@@ -92,6 +93,7 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Convers
                     agent_turn,
                     run_turn,
                     trace_id: &conv.trace_id,
+                    events: conv.events.as_ref(),
                 },
             };
             let respond = spec
@@ -193,6 +195,14 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Convers
                         Plan::Tool(entry, _) => Arc::clone(entry.def.shared_name()),
                         _ => Arc::from(name.as_str()),
                     };
+                    if let Some(events) = &conv.events {
+                        events.send(StreamEvent::ToolCall {
+                            agent: Arc::clone(&spec.name),
+                            name: Arc::clone(&name),
+                            call_id: call_id.clone(),
+                            ok,
+                        });
+                    }
                     conv.timeline.push(Event {
                         agent: Arc::clone(&spec.name),
                         turn,
@@ -229,6 +239,12 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Convers
                 },
             });
             tracing::debug!(to = %target.spec.name, "handoff");
+            if let Some(events) = &conv.events {
+                events.send(StreamEvent::Handoff {
+                    from: Arc::clone(&spec.name),
+                    to: Arc::clone(&target.spec.name),
+                });
+            }
             if let Err(SendError::Closed(run) | SendError::Full(run)) =
                 target.addr.try_send(Run { conversation: conv })
             {

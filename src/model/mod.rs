@@ -46,6 +46,9 @@ pub struct RequestContext<'a> {
     pub run_turn: u32,
     /// The run's trace id.
     pub trace_id: &'a str,
+    /// Where a streamed run's events go: providers that stream send text deltas here. `None`
+    /// when nobody listens.
+    pub events: Option<&'a crate::stream::EventSink>,
 }
 
 /// One request to a model, borrowed from the turn loop (nothing is copied to make it).

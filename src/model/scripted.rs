@@ -257,7 +257,11 @@ impl ScriptedModel {
 
         let mut output = Vec::with_capacity(turn.calls.len() + 1);
         if let Some(text) = &turn.text {
-            output.push(Item::assistant(fill_template(text, request.input)));
+            let text = fill_template(text, request.input);
+            if let Some(events) = ctx.events {
+                events.text_delta(ctx.agent, text.clone());
+            }
+            output.push(Item::assistant(text));
         }
         for (index, call) in turn.calls.iter().enumerate() {
             let default_id = || format!("call_{}_{}", ctx.run_turn + 1, index + 1);

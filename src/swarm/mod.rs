@@ -25,6 +25,7 @@ use tokio::sync::oneshot;
 use crate::agent::Run;
 use crate::agent::conversation::{Conversation, new_trace_id};
 use crate::run::{RunError, RunInput, RunResult};
+use crate::stream::{EventSink, RunStream};
 use system::SystemThread;
 
 /// How long [`Swarm::shutdown`] lets in-flight runs finish before failing them.
@@ -108,34 +109,48 @@ impl Swarm {
         input: impl Into<RunInput>,
     ) -> Result<RunResult, RunError> {
         let (reply, outcome) = oneshot::channel();
-        self.start_run(agent, input.into(), reply)?;
+        self.start_run(agent, input.into(), reply, None);
         // A dropped reply means the system stopped under the run (a swarm dropped unshut).
         outcome.await.unwrap_or(Err(RunError::ShutDown))
     }
 
+    /// Runs a conversation like [`Swarm::run`], reporting what happens as it happens: text
+    /// deltas from streaming models, tool calls, handoffs. Read the events from the returned
+    /// [`RunStream`], then its [`result`](RunStream::result).
+    pub fn run_streamed(&self, agent: &str, input: impl Into<RunInput>) -> RunStream {
+        let (stream, events, reply) = RunStream::channel();
+        self.start_run(agent, input.into(), reply, Some(events));
+        stream
+    }
+
+    /// Puts a new conversation in `agent`'s mailbox; every outcome, even a refusal, goes to
+    /// `reply`.
     fn start_run(
         &self,
         agent: &str,
         input: RunInput,
         reply: crate::agent::conversation::Reply,
-    ) -> Result<(), RunError> {
+        events: Option<EventSink>,
+    ) {
         let core = &self.inner.core;
         if self.inner.closed.load(Ordering::Acquire) {
-            return Err(RunError::ShutDown);
+            let _ = reply.send(Err(RunError::ShutDown));
+            return;
         }
-        let slot = core
-            .next_shard()
-            .agent(agent)
-            .ok_or_else(|| RunError::UnknownAgent {
+        let Some(slot) = core.next_shard().agent(agent) else {
+            let _ = reply.send(Err(RunError::UnknownAgent {
                 agent: agent.to_owned(),
                 available: core.agent_list(),
-            })?;
+            }));
+            return;
+        };
         let conversation = Conversation::new(
             input.into_items(),
-            std::sync::Arc::clone(&slot.spec.name),
+            Arc::clone(&slot.spec.name),
             core.limits,
             new_trace_id(),
             reply,
+            events,
             core.tracker.token(),
         );
         if let Err(SendError::Closed(run) | SendError::Full(run)) =
@@ -145,7 +160,6 @@ impl Swarm {
             run.conversation
                 .fail(|partial| RunError::AgentStopped { agent, partial });
         }
-        Ok(())
     }
 
     /// Returns the names of the swarm's agents, sorted.
