@@ -55,6 +55,10 @@ pub enum Item {
         role: Role,
         /// Its text.
         content: String,
+        /// The item id a provider gave it (`msg_...`), kept so the item can be sent back as
+        /// the same item (reasoning models need it); `None` for messages Baton wrote.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
     },
     /// A model asking for one function (tool or handoff) to be called.
     FunctionCall {
@@ -64,6 +68,10 @@ pub enum Item {
         name: String,
         /// The arguments as a JSON string, exactly as the model wrote them.
         arguments: String,
+        /// The item id a provider gave it (`fc_...`), kept so the item can be sent back as
+        /// the same item: a reasoning item must be followed by the very item it preceded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
     },
     /// The result Baton sends back for one function call.
     FunctionCallOutput {
@@ -71,6 +79,14 @@ pub enum Item {
         call_id: String,
         /// The output text; errors are outputs too (`error: ...`).
         output: String,
+    },
+    /// A reasoning model's reasoning (`rs_...`), kept exactly as the provider sent it and sent
+    /// back unchanged and in place: the API rejects a reasoning item without the item that
+    /// followed it, and a call without the reasoning that preceded it.
+    Reasoning {
+        /// Every field but `type`, as received (`id`, `summary`, `encrypted_content`, ...).
+        #[serde(flatten)]
+        fields: serde_json::Map<String, serde_json::Value>,
     },
 }
 
@@ -80,6 +96,7 @@ impl Item {
         Item::Message {
             role: Role::User,
             content: content.into(),
+            id: None,
         }
     }
 
@@ -88,6 +105,7 @@ impl Item {
         Item::Message {
             role: Role::Assistant,
             content: content.into(),
+            id: None,
         }
     }
 
@@ -101,6 +119,7 @@ impl Item {
             call_id: call_id.into(),
             name: name.into(),
             arguments: arguments.into(),
+            id: None,
         }
     }
 
@@ -118,7 +137,24 @@ impl Item {
             Item::FunctionCall { call_id, .. } | Item::FunctionCallOutput { call_id, .. } => {
                 Some(call_id)
             }
-            Item::Message { .. } => None,
+            Item::Message { .. } | Item::Reasoning { .. } => None,
+        }
+    }
+
+    /// Sets the provider's item id of a message or function call (other items have none).
+    pub fn with_id(mut self, item_id: impl Into<String>) -> Self {
+        if let Item::Message { id, .. } | Item::FunctionCall { id, .. } = &mut self {
+            *id = Some(item_id.into());
+        }
+        self
+    }
+
+    /// Returns the provider's item id, if it gave one.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Item::Message { id, .. } | Item::FunctionCall { id, .. } => id.as_deref(),
+            Item::Reasoning { fields } => fields.get("id").and_then(serde_json::Value::as_str),
+            Item::FunctionCallOutput { .. } => None,
         }
     }
 }
@@ -131,6 +167,7 @@ pub fn output_text(items: &[Item]) -> String {
         if let Item::Message {
             role: Role::Assistant,
             content,
+            ..
         } = item
         {
             text.push_str(content);
@@ -157,6 +194,28 @@ mod tests {
         assert_eq!(json[2]["type"], "function_call_output");
         let back: Vec<Item> = serde_json::from_value(json).unwrap();
         assert_eq!(back, items);
+    }
+
+    #[test]
+    fn reasoning_items_round_trip_unchanged() {
+        let json = serde_json::json!({
+            "type": "reasoning",
+            "id": "rs_1",
+            "summary": [{"type": "summary_text", "text": "thinking"}],
+            "encrypted_content": "abc"
+        });
+        let item: Item = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(item.id(), Some("rs_1"));
+        assert_eq!(serde_json::to_value(&item).unwrap(), json);
+    }
+
+    #[test]
+    fn provider_ids_are_kept_only_when_given() {
+        let call = Item::function_call("c1", "f", "{}").with_id("fc_1");
+        let json = serde_json::to_value(&call).unwrap();
+        assert_eq!(json["id"], "fc_1");
+        let plain = serde_json::to_value(Item::assistant("a")).unwrap();
+        assert!(plain.get("id").is_none());
     }
 
     #[test]

@@ -87,7 +87,7 @@ pub fn check_history(items: &[Item]) -> Result<(), HistoryError> {
                     });
                 }
             },
-            Item::Message { .. } => {}
+            Item::Message { .. } | Item::Reasoning { .. } => {}
         }
     }
     // Report the first unanswered call in item order, so the message is deterministic.
@@ -134,7 +134,7 @@ fn check_small(items: &[Item]) -> Result<(), HistoryError> {
                     });
                 }
             }
-            Item::Message { .. } => {}
+            Item::Message { .. } | Item::Reasoning { .. } => {}
         }
     }
     for (i, item) in items.iter().enumerate() {

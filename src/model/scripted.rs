@@ -357,6 +357,7 @@ fn lookup<'a>(key: &str, input: &'a [Item]) -> Option<&'a str> {
             Item::Message {
                 role: Role::User,
                 content,
+                ..
             } => Some(content.as_str()),
             _ => None,
         });
@@ -377,6 +378,7 @@ fn estimate_usage(request: &ModelRequest<'_>, output: &[Item]) -> Usage {
                 name, arguments, ..
             } => name.len() + arguments.len(),
             Item::FunctionCallOutput { output, .. } => output.len(),
+            Item::Reasoning { fields } => fields.len() * 16,
         }
     }
     let input = request.instructions.len() + request.input.iter().map(bytes).sum::<usize>();

@@ -108,11 +108,12 @@ fn transcript(items: &[Item]) -> String {
     let mut out = String::new();
     for item in items {
         let line = match item {
-            Item::Message { role, content } => format!("{}: {content}", role.as_str()),
+            Item::Message { role, content, .. } => format!("{}: {content}", role.as_str()),
             Item::FunctionCall {
                 call_id,
                 name,
                 arguments,
+                ..
             } => format!("call {call_id}: {name}({arguments})"),
             Item::FunctionCallOutput { call_id, output } => format!("output {call_id}: {output}"),
             other => format!("{other:?}"),
