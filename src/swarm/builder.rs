@@ -4,12 +4,12 @@
 //! Every problem is reported at once ([`SwarmError::Invalid`]), before any thread starts.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use actix::{Actor, Context, Recipient};
 
 use super::system::{Inside, SystemThread};
-use super::{AgentSlot, Core, Swarm};
+use super::{AgentSlot, Core, Inner, Swarm};
 use crate::agent::{Agent, AgentActor, AgentSpec, Limits, ShardAgent};
 use crate::handoff::{self, HandoffStyle};
 use crate::model::SharedModel;
@@ -140,6 +140,30 @@ pub struct SwarmBuilder {
     limits: Limits,
     handoff_style: HandoffStyle,
     worker_threads: Option<usize>,
+    /// Run with the new swarm once it has started (agents used as tools keep a handle).
+    on_start: Vec<OnStart>,
+}
+
+/// Something to do with a swarm as soon as it has started.
+type OnStart = Box<dyn FnOnce(&Swarm) + Send>;
+
+/// A handle to a swarm that does not keep it alive: a tool that runs agents holds one, so the
+/// swarm's tools do not keep its threads running after the application drops its handles.
+#[derive(Debug, Clone)]
+pub(crate) struct WeakSwarm(Weak<Inner>);
+
+impl WeakSwarm {
+    /// The swarm, if some handle still holds it.
+    pub(crate) fn upgrade(&self) -> Option<Swarm> {
+        self.0.upgrade().map(|inner| Swarm { inner })
+    }
+}
+
+impl Swarm {
+    /// A handle that does not keep the swarm alive.
+    pub(crate) fn downgrade(&self) -> WeakSwarm {
+        WeakSwarm(Arc::downgrade(&self.inner))
+    }
 }
 
 impl std::fmt::Debug for SwarmBuilder {
@@ -188,6 +212,12 @@ impl SwarmBuilder {
     /// to end. With one thread, each agent is exactly one actor.
     pub fn worker_threads(mut self, threads: usize) -> Self {
         self.worker_threads = Some(threads);
+        self
+    }
+
+    /// Calls `hook` with the swarm once [`start`](Self::start) has started it.
+    pub(crate) fn on_start(mut self, hook: impl FnOnce(&Swarm) + Send + 'static) -> Self {
+        self.on_start.push(Box::new(hook));
         self
     }
 
@@ -256,6 +286,7 @@ impl SwarmBuilder {
             tools,
             limits,
             worker_threads,
+            on_start,
             ..
         } = self;
         let (system, core) = SystemThread::start(
@@ -312,7 +343,11 @@ impl SwarmBuilder {
                 core
             },
         )?;
-        Ok(Swarm::new(core, system))
+        let swarm = Swarm::new(core, system);
+        for hook in on_start {
+            hook(&swarm);
+        }
+        Ok(swarm)
     }
 
     /// Checks names and references; returns the agents resolved, or every problem.

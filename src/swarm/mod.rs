@@ -11,6 +11,7 @@ mod core;
 mod system;
 
 pub use builder::{Problem, SwarmBuilder, SwarmError};
+pub(crate) use builder::WeakSwarm;
 pub(crate) use core::{AgentSlot, Core, Shard};
 
 use std::sync::atomic::{AtomicBool, Ordering};
