@@ -72,6 +72,11 @@ pub struct ModelSettings {
     /// Reasoning effort for reasoning models (`low`, `medium`, `high`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_effort: Option<String>,
+    /// Whether function tools are sent with `strict: true` (the API then holds the model's
+    /// arguments to the schema). Unset: strict exactly for the schemas strict mode accepts
+    /// (every object closed with `additionalProperties: false`, every property required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict_tools: Option<bool>,
     /// Other request fields, sent as they are (`seed`, `user`, `metadata`, ...).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -95,6 +100,7 @@ impl ModelSettings {
                 .reasoning_effort
                 .clone()
                 .or_else(|| base.reasoning_effort.clone()),
+            strict_tools: self.strict_tools.or(base.strict_tools),
             extra,
         }
     }

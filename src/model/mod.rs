@@ -5,17 +5,36 @@
 //! implement [`Model`]: the [`ScriptedModel`] here, HTTP clients elsewhere. A model is shared by
 //! every agent and conversation that uses it, so it takes `&self` and must be `Send + Sync`.
 
+mod build;
+pub mod chat;
 mod check;
 mod config;
+mod http;
+mod limit;
+mod provider;
+pub mod responses;
+mod retry;
 mod scripted;
+mod secret;
+mod sse;
+mod timeout;
 
 pub use check::{HistoryError, check_history};
 pub use config::{
     DEFAULT_API_KEY_ENV, ModelConfig, ModelLimits, ModelSettings, Provider, ToolChoice,
 };
+pub use build::{
+    BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT, ModelChoice, build_model,
+    choose_model,
+};
+pub use limit::ConcurrencyLimit;
+pub use retry::{Retry, RetryPolicy};
 pub use scripted::{RecordedRequest, ScriptedCall, ScriptedModel, ScriptedTurn};
+pub use secret::ApiKey;
+pub use timeout::Timeout;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -149,9 +168,101 @@ pub enum ModelError {
         /// The scripted target.
         target: String,
     },
+    /// The API answered with an error status; `message` is the API's own (`error.message`).
+    #[error("{endpoint}: HTTP {status}: {message}")]
+    Api {
+        /// `POST <url>`: which endpoint answered (never the key).
+        endpoint: String,
+        /// The HTTP status.
+        status: u16,
+        /// The API's error code or type, when it gave one (`rate_limit_exceeded`, ...).
+        code: Option<String>,
+        /// The API's message.
+        message: String,
+        /// How long the API asked to wait before retrying (`Retry-After`).
+        retry_after: Option<Duration>,
+    },
+    /// No complete answer within the request timeout.
+    #[error("{endpoint}: no answer within {}", humantime::format_duration(*after))]
+    Timeout {
+        /// Which endpoint (or model) was asked.
+        endpoint: String,
+        /// The timeout.
+        after: Duration,
+    },
+    /// The connection could not be made, or broke before the answer was complete.
+    #[error("{endpoint}: connection failed: {reason}")]
+    Connection {
+        /// Which endpoint.
+        endpoint: String,
+        /// What the HTTP stack said.
+        reason: String,
+    },
+    /// The answer arrived but could not be read (not JSON, wrong shape, a broken stream).
+    #[error("{endpoint}: cannot read the answer: {reason}")]
+    Decode {
+        /// Which endpoint.
+        endpoint: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// The model reported a failure inside a successful HTTP answer (a failed response status
+    /// or an error event in a stream).
+    #[error("{endpoint}: the model failed: {message}")]
+    Failed {
+        /// Which endpoint.
+        endpoint: String,
+        /// The model's message.
+        message: String,
+    },
+    /// Retryable failures went on past the retry budget; `last` is the final one.
+    #[error("gave up after {attempts} attempts: {last}")]
+    RetriesExhausted {
+        /// Attempts made (the first one and the retries).
+        attempts: u32,
+        /// The last failure.
+        last: Box<ModelError>,
+    },
+    /// A model cannot be built from its configuration (no key, a bad base URL).
+    #[error("model `{model}`: {reason}")]
+    Config {
+        /// The model's name in the topology.
+        model: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Any other provider failure.
     #[error("{0}")]
     Other(String),
+}
+
+impl ModelError {
+    /// Whether trying the same request again may succeed: 429, 500, 502, 503, 504, timeouts
+    /// and connection failures. Never 400 or 401: the same request fails the same way.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ModelError::Api { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
+            ModelError::Timeout { .. } | ModelError::Connection { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// How long the API asked to wait before trying again, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ModelError::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of an API error (of the last attempt, after retries).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ModelError::Api { status, .. } => Some(*status),
+            ModelError::RetriesExhausted { last, .. } => last.status(),
+            _ => None,
+        }
+    }
 }
 
 impl From<HistoryError> for ModelError {

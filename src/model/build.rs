@@ -1,0 +1,149 @@
+//! From a topology's [`ModelConfig`] to a live model: which one to use ([`choose_model`]) and
+//! how it is built ([`build_model`]).
+//!
+//! An HTTP model is the provider's client wrapped, inside out, in a [`Timeout`] per attempt,
+//! a [`ConcurrencyLimit`] shared by everything that uses the model, and [`Retry`]. The key is
+//! read from the environment variable the config names, only as an [`ApiKey`]; only the
+//! variable's name ever shows in messages.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::chat::ChatCompletions;
+use super::responses::OpenAiResponses;
+use super::{
+    ApiKey, ConcurrencyLimit, Model, ModelConfig, ModelError, Provider, Retry, RetryPolicy,
+    SharedModel, Timeout,
+};
+
+/// The base URL used when neither the topology nor `OPENAI_BASE_URL` gives one.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+/// The environment variable that redirects every HTTP model (a local server, a proxy).
+pub const BASE_URL_ENV: &str = "OPENAI_BASE_URL";
+/// Per-attempt timeout when the topology sets none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+/// Requests in flight per model when the topology sets no cap.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+
+/// What to run an agent's model with.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ModelChoice {
+    /// A live HTTP model.
+    Http {
+        /// The model, with retries, timeout and in-flight cap.
+        model: SharedModel,
+        /// One line for the user: provider, model name, base URL (never the key).
+        description: String,
+    },
+    /// The topology's scripted turns, and why.
+    Scripted {
+        /// Why no live model is used (`OPENAI_API_KEY is not set`, `--offline`).
+        reason: String,
+    },
+}
+
+/// Picks the model for `config` from the environment: the live model when the config's key
+/// variable is set (at the base URL in `OPENAI_BASE_URL` when that is set), else the scripted
+/// turns. `offline` forces the scripted turns.
+///
+/// # Errors
+///
+/// [`ModelError::Config`] when the live model cannot be built (no model name).
+pub fn choose_model(config: &ModelConfig, offline: bool) -> Result<ModelChoice, ModelError> {
+    if offline {
+        return Ok(ModelChoice::Scripted {
+            reason: "--offline".to_owned(),
+        });
+    }
+    if config.provider == Provider::Scripted {
+        return Ok(ModelChoice::Scripted {
+            reason: format!("model `{}` is scripted", config.name),
+        });
+    }
+    let Some(key) = ApiKey::from_env(&config.api_key_env) else {
+        return Ok(ModelChoice::Scripted {
+            reason: format!("{} is not set", config.api_key_env),
+        });
+    };
+    let base_url = std::env::var(BASE_URL_ENV)
+        .ok()
+        .filter(|url| !url.trim().is_empty());
+    let model = build_model(config, Some(key), base_url.as_deref())?;
+    let description = format!(
+        "{} `{}` at {}",
+        match config.provider {
+            Provider::Chat => "chat completions",
+            _ => "responses",
+        },
+        config.model.as_deref().unwrap_or_default(),
+        base_url
+            .as_deref()
+            .or(config.base_url.as_deref())
+            .unwrap_or(DEFAULT_BASE_URL)
+    );
+    Ok(ModelChoice::Http { model, description })
+}
+
+/// Builds the live model `config` describes, with `key` and, when given, another base URL.
+///
+/// # Errors
+///
+/// [`ModelError::Config`] for a scripted config (it has no HTTP form), a config without a
+/// model name, or a base URL that is not `http(s)://`.
+pub fn build_model(
+    config: &ModelConfig,
+    key: Option<ApiKey>,
+    base_url_override: Option<&str>,
+) -> Result<SharedModel, ModelError> {
+    let problem = |reason: String| ModelError::Config {
+        model: config.name.clone(),
+        reason,
+    };
+    let base_url = base_url_override
+        .or(config.base_url.as_deref())
+        .unwrap_or(DEFAULT_BASE_URL)
+        .trim();
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(problem(format!(
+            "base URL `{base_url}` must start with http:// or https://"
+        )));
+    }
+    let name = config
+        .model
+        .as_deref()
+        .ok_or_else(|| problem("no `model:` name (e.g. `gpt-4.1-mini`) is configured".to_owned()))?;
+    let label = format!("model `{}` ({name} at {base_url})", config.name);
+    match config.provider {
+        Provider::Openai => Ok(wrap(
+            OpenAiResponses::new(base_url, name, key).with_settings(config.settings.clone()),
+            config,
+            label,
+        )),
+        Provider::Chat => Ok(wrap(
+            ChatCompletions::new(base_url, name, key).with_settings(config.settings.clone()),
+            config,
+            label,
+        )),
+        _ => Err(problem(
+            "a scripted model has no HTTP client; use the topology's scripted model".to_owned(),
+        )),
+    }
+}
+
+/// Timeout per attempt, in-flight cap, retries, from the config's limits.
+fn wrap<M: Model>(model: M, config: &ModelConfig, label: String) -> SharedModel {
+    let limits = config.limits;
+    let timeout = Timeout::new(model, limits.timeout.unwrap_or(DEFAULT_TIMEOUT), label);
+    let limited = ConcurrencyLimit::new(
+        timeout,
+        limits.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+    );
+    let policy = RetryPolicy {
+        max_retries: limits
+            .max_retries
+            .unwrap_or(RetryPolicy::default().max_retries),
+        ..RetryPolicy::default()
+    };
+    Arc::new(Retry::new(limited, policy))
+}

@@ -1,0 +1,134 @@
+//! `ChatCompletions`: an OpenAI-compatible Chat Completions API
+//! (`POST {base_url}/chat/completions`) as a [`Model`], for vLLM, Ollama and llama.cpp
+//! servers (and OpenAI itself).
+//!
+//! Items map to messages with `tool_calls` and `role: "tool"` replies and back (`convert`);
+//! `wire` holds the lenient JSON types; `stream` assembles streamed chunks into the same items.
+
+pub(crate) mod convert;
+mod stream;
+mod wire;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+
+use super::http::{self, Endpoint};
+use super::provider::HttpModel;
+use super::{ApiKey, Model, ModelError, ModelRequest, ModelResponse, ModelSettings};
+use crate::stream::EventSink;
+
+/// An OpenAI-compatible Chat Completions endpoint.
+///
+/// # Examples
+///
+/// ```
+/// use baton::model::chat::ChatCompletions;
+///
+/// // Ollama's OpenAI-compatible API needs no key.
+/// let model = ChatCompletions::new("http://localhost:11434/v1", "llama3.1:8b", None);
+/// ```
+#[derive(Debug)]
+pub struct ChatCompletions {
+    inner: HttpModel,
+}
+
+impl ChatCompletions {
+    /// A client for `model` at `base_url`, with `key` if the server wants one.
+    pub fn new(base_url: &str, model: &str, key: Option<ApiKey>) -> Self {
+        ChatCompletions {
+            inner: HttpModel::new(base_url, "chat/completions", model, key),
+        }
+    }
+
+    /// Sets the settings sent with every request (an agent's own settings win).
+    pub fn with_settings(mut self, settings: ModelSettings) -> Self {
+        self.inner.settings = settings;
+        self
+    }
+
+    /// `Some(true)`: always stream; `Some(false)`: never; `None` (default): stream when the
+    /// run is streamed.
+    pub fn with_streaming(mut self, stream: Option<bool>) -> Self {
+        self.inner.stream = stream;
+        self
+    }
+}
+
+impl Model for ChatCompletions {
+    fn respond<'a>(
+        &'a self,
+        request: ModelRequest<'a>,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        let settings = request.settings.over(&self.inner.settings);
+        let ctx = request.context;
+        let stream = self.inner.streams(ctx.events.is_some());
+        let body = serde_json::to_vec(&convert::request(
+            &self.inner.model,
+            &request,
+            &settings,
+            stream,
+        ));
+        let endpoint = Arc::clone(&self.inner.endpoint);
+        let events = ctx.events.map(|sink| (sink.clone(), ctx.agent.to_owned()));
+        Box::pin(async move {
+            let body = body.map_err(|e| endpoint.decode(format!("cannot encode the request: {e}")))?;
+            http::spawn(exchange(endpoint, Bytes::from(body), stream, events)).await
+        })
+    }
+}
+
+/// One request and its answer, on the HTTP runtime.
+async fn exchange(
+    endpoint: Arc<Endpoint>,
+    body: Bytes,
+    stream: bool,
+    events: Option<(EventSink, String)>,
+) -> Result<ModelResponse, ModelError> {
+    let mut response = endpoint.post(body).await?;
+    let is_sse = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    if !(stream && is_sse) {
+        let body = endpoint.read_body(response).await?;
+        return decode(&endpoint, &body);
+    }
+    let mut decoder = super::sse::SseDecoder::default();
+    let mut assembler = stream::Assembler::new(events);
+    let mut batch = Vec::new();
+    while let Some(chunk) = endpoint.chunk(&mut response).await? {
+        decoder
+            .feed(&chunk, &mut batch)
+            .map_err(|e| endpoint.decode(e))?;
+        for event in batch.drain(..) {
+            if assembler.on_event(&event.data).map_err(|e| endpoint.decode(e))? {
+                return Ok(assembler.finish());
+            }
+        }
+    }
+    if assembler.finished() && !decoder.is_mid_event() {
+        return Ok(assembler.finish());
+    }
+    Err(endpoint.decode("the stream ended before `[DONE]`"))
+}
+
+/// A whole (non-streamed) answer.
+fn decode(endpoint: &Endpoint, body: &[u8]) -> Result<ModelResponse, ModelError> {
+    let response: wire::Response = serde_json::from_slice(body)
+        .map_err(|e| endpoint.decode(format!("not a Chat Completions response: {e}")))?;
+    let choice = response
+        .choices
+        .into_iter()
+        .next()
+        .ok_or_else(|| endpoint.decode("the answer has no `choices`"))?;
+    let message = choice
+        .message
+        .ok_or_else(|| endpoint.decode("the answer's choice has no `message`"))?;
+    Ok(ModelResponse {
+        output: convert::reply_items(message),
+        usage: convert::usage(response.usage),
+    })
+}

@@ -1,0 +1,116 @@
+//! Assembles a streamed Chat Completions answer (`stream: true`) into the same items a plain
+//! answer has.
+//!
+//! Each chunk's `choices[0].delta` carries a piece of the text (also sent to the run's listener
+//! as it arrives) or pieces of tool calls, keyed by `index` (the first piece has the id and
+//! name, the rest append to the arguments). With `stream_options.include_usage` the last chunk
+//! carries the usage. `data: [DONE]` ends the stream; a stream that stops before it, or before
+//! any `finish_reason`, was cut.
+
+use super::{convert, wire};
+use crate::item::Item;
+use crate::model::{ModelResponse, Usage};
+use crate::stream::EventSink;
+
+/// A tool call being assembled.
+#[derive(Debug, Default)]
+struct PartialCall {
+    id: Option<String>,
+    name: String,
+    arguments: String,
+}
+
+/// The answer as it grows.
+#[derive(Debug)]
+pub(crate) struct Assembler {
+    text: String,
+    calls: Vec<PartialCall>,
+    usage: Usage,
+    finished: bool,
+    events: Option<(EventSink, String)>,
+}
+
+impl Assembler {
+    pub(crate) fn new(events: Option<(EventSink, String)>) -> Self {
+        Assembler {
+            text: String::new(),
+            calls: Vec::new(),
+            usage: Usage::default(),
+            finished: false,
+            events,
+        }
+    }
+
+    /// Takes one event's data; `Ok(true)` when the stream is over (`[DONE]`).
+    pub(crate) fn on_event(&mut self, data: &str) -> Result<bool, String> {
+        if data.trim() == "[DONE]" {
+            return Ok(true);
+        }
+        let chunk: wire::Response = serde_json::from_str(data)
+            .map_err(|e| format!("a stream chunk is not valid JSON: {e}"))?;
+        if let Some(error) = chunk.error {
+            let message = error
+                .get("message")
+                .and_then(|m| m.as_str())
+                .map_or_else(|| error.to_string(), str::to_owned);
+            return Err(format!("the server sent an error in the stream: {message}"));
+        }
+        if let Some(usage) = chunk.usage {
+            self.usage = convert::usage(Some(usage));
+        }
+        let Some(choice) = chunk.choices.into_iter().next() else {
+            return Ok(false);
+        };
+        if choice.finish_reason.as_deref().is_some_and(|r| !r.is_empty()) {
+            self.finished = true;
+        }
+        let Some(delta) = choice.delta.or(choice.message) else {
+            return Ok(false);
+        };
+        if let Some(piece) = delta.content.or(delta.refusal).filter(|p| !p.is_empty()) {
+            if let Some((sink, agent)) = &self.events {
+                sink.text_delta(agent, piece.clone());
+            }
+            self.text.push_str(&piece);
+        }
+        for (k, piece) in delta.tool_calls.into_iter().enumerate() {
+            let index = piece.index.unwrap_or(k);
+            if self.calls.len() <= index {
+                self.calls.resize_with(index + 1, PartialCall::default);
+            }
+            let call = &mut self.calls[index];
+            if let Some(id) = piece.id.filter(|id| !id.is_empty()) {
+                call.id = Some(id);
+            }
+            if let Some(name) = piece.function.name {
+                call.name.push_str(&name);
+            }
+            call.arguments
+                .push_str(&convert::arguments_text(piece.function.arguments));
+        }
+        Ok(false)
+    }
+
+    /// Whether a `finish_reason` was seen (some servers end without `[DONE]`).
+    pub(crate) fn finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The answer.
+    pub(crate) fn finish(self) -> ModelResponse {
+        let mut output = Vec::with_capacity(self.calls.len() + 1);
+        if !self.text.is_empty() {
+            output.push(Item::assistant(self.text));
+        }
+        for call in self.calls {
+            output.push(Item::function_call(
+                call.id.unwrap_or_else(convert::fresh_id),
+                call.name,
+                call.arguments,
+            ));
+        }
+        let mut usage = self.usage;
+        usage.requests = 1;
+        ModelResponse { output, usage }
+    }
+}

@@ -1,0 +1,302 @@
+//! The HTTP layer under the API clients: one small multi-thread tokio runtime (threads named
+//! `baton-http`) and one shared `reqwest::Client`, created lazily on first use.
+//!
+//! Model requests come from swarm shards, each an actix arbiter with its own current-thread
+//! runtime. A reqwest client's pooled connections belong to the runtime that opened them, so
+//! no shard does network I/O itself: a provider builds the request body on the calling thread,
+//! [`spawn`]s the exchange here and awaits its handle (aborted if the caller gives up). The
+//! retry and timeout wrappers take their timers from here too ([`sleep`]), so they work under
+//! any executor.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use tokio::runtime::Runtime;
+use tokio_util::task::AbortOnDropHandle;
+
+use super::{ApiKey, ModelError};
+
+/// Worker threads of the HTTP runtime: network I/O and JSON decoding are light.
+const THREADS: usize = 2;
+/// How long connecting may take, before the request timeout even matters.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest answer body read (a response is a few KiB; this bounds a broken server).
+pub(crate) const MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// The runtime and client, made once.
+struct Http {
+    runtime: Runtime,
+    client: reqwest::Client,
+}
+
+static HTTP: OnceLock<Result<Http, String>> = OnceLock::new();
+
+fn http() -> Result<&'static Http, ModelError> {
+    HTTP.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(THREADS)
+            .thread_name("baton-http")
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
+        let client = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_nodelay(true)
+            .user_agent(concat!("baton/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Http { runtime, client })
+    })
+    .as_ref()
+    .map_err(|e| ModelError::Other(e.clone()))
+}
+
+/// Runs `future` on the HTTP runtime and waits for it from any executor. Dropping the returned
+/// future aborts the task (and so closes its connection).
+pub(crate) async fn spawn<T, F>(future: F) -> Result<T, ModelError>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, ModelError>> + Send + 'static,
+{
+    let handle = AbortOnDropHandle::new(http()?.runtime.spawn(future));
+    match handle.await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => Err(ModelError::Other(
+            "the HTTP exchange panicked (a bug in Baton)".to_owned(),
+        )),
+        Err(_) => Err(ModelError::Other("the HTTP exchange was cancelled".to_owned())),
+    }
+}
+
+/// Waits `duration` on the HTTP runtime's clock, from any executor.
+pub(crate) async fn sleep(duration: Duration) {
+    match http() {
+        Ok(http) => {
+            let _ = AbortOnDropHandle::new(http.runtime.spawn(tokio::time::sleep(duration))).await;
+        }
+        // No runtime could be made: the request itself will fail with that error; do not spin.
+        Err(_) => std::thread::sleep(duration.min(Duration::from_millis(10))),
+    }
+}
+
+/// Where requests of one model go, and with which key.
+#[derive(Debug)]
+pub(crate) struct Endpoint {
+    /// The full URL (`{base_url}/responses`).
+    url: String,
+    /// `POST <url>`, for error messages.
+    label: String,
+    /// The `Authorization: Bearer` key, if any (local servers need none).
+    key: Option<ApiKey>,
+    /// Extra headers sent with every request (none of them secret).
+    headers: HeaderMap,
+}
+
+impl Endpoint {
+    /// `base_url` joined with `path` (`responses`, `chat/completions`).
+    pub(crate) fn new(base_url: &str, path: &str, key: Option<ApiKey>) -> Self {
+        let url = format!("{}/{path}", base_url.trim_end_matches('/'));
+        Endpoint {
+            label: format!("POST {url}"),
+            url,
+            key,
+            headers: HeaderMap::new(),
+        }
+    }
+
+    /// `POST <url>`, for messages.
+    pub(crate) fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Removes the key from a text that may quote it (an API's error message).
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        match &self.key {
+            Some(key) => key.scrub(text),
+            None => text.to_owned(),
+        }
+    }
+
+    fn connection(&self, error: &reqwest::Error) -> ModelError {
+        ModelError::Connection {
+            endpoint: self.label.clone(),
+            reason: self.scrub(&chain(error)),
+        }
+    }
+
+    pub(crate) fn decode(&self, reason: impl Into<String>) -> ModelError {
+        ModelError::Decode {
+            endpoint: self.label.clone(),
+            reason: self.scrub(&reason.into()),
+        }
+    }
+
+    /// Sends `body` (JSON) and returns the response if its status is a success; an error
+    /// status becomes [`ModelError::Api`] with the API's message and `Retry-After`.
+    pub(crate) async fn post(&self, body: Bytes) -> Result<reqwest::Response, ModelError> {
+        let http = http()?;
+        let mut request = http
+            .client
+            .post(&self.url)
+            .headers(self.headers.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        if let Some(key) = &self.key {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+                .map_err(|_| ModelError::Config {
+                    model: self.label.clone(),
+                    reason: "the API key contains characters a header cannot hold".to_owned(),
+                })?;
+            value.set_sensitive(true);
+            request = request.header(AUTHORIZATION, value);
+        }
+        let response = request.send().await.map_err(|e| self.connection(&e))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let retry_after = retry_after(response.headers(), SystemTime::now());
+        let body = self.read_body(response).await.unwrap_or_default();
+        let (code, message) = api_message(&body);
+        Err(ModelError::Api {
+            endpoint: self.label.clone(),
+            status: status.as_u16(),
+            code,
+            message: self.scrub(&message.unwrap_or_else(|| {
+                format!(
+                    "{} (no error message in the body)",
+                    status.canonical_reason().unwrap_or("error")
+                )
+            })),
+            retry_after,
+        })
+    }
+
+    /// Reads a whole body, at most [`MAX_BODY`] bytes.
+    pub(crate) async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, ModelError> {
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.connection(&e))? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(self.decode(format!("the body is larger than {MAX_BODY} bytes")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    /// The next chunk of a streamed body, `None` at its end.
+    pub(crate) async fn chunk(
+        &self,
+        response: &mut reqwest::Response,
+    ) -> Result<Option<Bytes>, ModelError> {
+        response.chunk().await.map_err(|e| self.connection(&e))
+    }
+}
+
+/// An error and its sources, one line (`error sending request: connection refused`).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let more = inner.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = inner.source();
+    }
+    text
+}
+
+/// The API's `{"error": {"message", "code" | "type"}}`, or a plain-text body's first line.
+fn api_message(body: &[u8]) -> (Option<String>, Option<String>) {
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
+        let error = json.get("error").unwrap_or(&json);
+        let text = |key: &str| error.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let message = text("message").or_else(|| error.as_str().map(str::to_owned));
+        return (text("code").or_else(|| text("type")), message);
+    }
+    let text = String::from_utf8_lossy(body);
+    let line = text.lines().next().unwrap_or("").trim();
+    let line: String = line.chars().take(300).collect();
+    (None, (!line.is_empty()).then_some(line))
+}
+
+/// `Retry-After` (seconds or an HTTP date) or `retry-after-ms`, as a wait from `now`.
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    if let Some(ms) = headers
+        .get("retry-after-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    let value = headers.get("retry-after")?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_dates_and_milliseconds() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "2")]), now),
+            Some(Duration::from_secs(2))
+        );
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(7));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &date)]), now),
+            Some(Duration::from_secs(7))
+        );
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(7));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &past)]), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after-ms", "250")]), now),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
+        assert_eq!(retry_after(&headers(&[("retry-after", "-1")]), now), None);
+    }
+
+    #[test]
+    fn api_messages_come_from_the_error_object_or_the_text() {
+        let body = br#"{"error":{"message":"Bad thing.","type":"invalid_request_error","code":null}}"#;
+        assert_eq!(
+            api_message(body),
+            (
+                Some("invalid_request_error".to_owned()),
+                Some("Bad thing.".to_owned())
+            )
+        );
+        assert_eq!(
+            api_message(b"upstream timed out\nmore"),
+            (None, Some("upstream timed out".to_owned()))
+        );
+        assert_eq!(api_message(b""), (None, None));
+    }
+}

@@ -1,0 +1,97 @@
+//! What the two API clients share: a model's endpoint, name and settings, the choice to
+//! stream, and which tool schemas may be sent as `strict`.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::http::Endpoint;
+use super::{ApiKey, ModelSettings};
+
+/// One HTTP model: where it is and what every request carries.
+#[derive(Debug)]
+pub(crate) struct HttpModel {
+    /// URL and key.
+    pub(crate) endpoint: Arc<Endpoint>,
+    /// The provider's model name.
+    pub(crate) model: String,
+    /// The model's settings; an agent's are laid over them per request.
+    pub(crate) settings: ModelSettings,
+    /// `Some(true)`: always stream; `Some(false)`: never; `None`: stream when the run is
+    /// streamed (someone listens to text deltas).
+    pub(crate) stream: Option<bool>,
+}
+
+impl HttpModel {
+    pub(crate) fn new(base_url: &str, path: &str, model: &str, key: Option<ApiKey>) -> Self {
+        HttpModel {
+            endpoint: Arc::new(Endpoint::new(base_url, path, key)),
+            model: model.to_owned(),
+            settings: ModelSettings::default(),
+            stream: None,
+        }
+    }
+
+    /// Whether this request streams.
+    pub(crate) fn streams(&self, listening: bool) -> bool {
+        self.stream.unwrap_or(listening)
+    }
+}
+
+/// Whether a tool is sent as strict, given the setting and its schema.
+pub(crate) fn strict(setting: Option<bool>, schema: &Value) -> bool {
+    setting.unwrap_or_else(|| accepts_strict(schema))
+}
+
+/// Whether strict mode would accept `schema`: every object schema in it lists all its
+/// properties as required and sets `additionalProperties: false`.
+pub(crate) fn accepts_strict(schema: &Value) -> bool {
+    match schema {
+        Value::Object(map) => {
+            let is_object = map.get("type").is_some_and(|t| {
+                t == "object" || t.as_array().is_some_and(|a| a.iter().any(|t| t == "object"))
+            });
+            if is_object {
+                if map.get("additionalProperties") != Some(&Value::Bool(false)) {
+                    return false;
+                }
+                let required: Vec<&str> = map
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                if let Some(Value::Object(properties)) = map.get("properties")
+                    && properties.keys().any(|k| !required.contains(&k.as_str()))
+                {
+                    return false;
+                }
+            }
+            map.values().all(accepts_strict)
+        }
+        Value::Array(items) => items.iter().all(accepts_strict),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_closed_fully_required_objects_accept_strict() {
+        let closed = json!({"type": "object", "properties": {"a": {"type": "number"}},
+            "required": ["a"], "additionalProperties": false});
+        assert!(accepts_strict(&closed));
+        let open = json!({"type": "object", "properties": {"a": {"type": "number"}}, "required": ["a"]});
+        assert!(!accepts_strict(&open));
+        let optional = json!({"type": "object", "properties": {"a": {}, "b": {}},
+            "required": ["a"], "additionalProperties": false});
+        assert!(!accepts_strict(&optional));
+        let nested = json!({"type": "object", "properties": {"p": {"type": "object", "properties": {}}},
+            "required": ["p"], "additionalProperties": false});
+        assert!(!accepts_strict(&nested));
+        assert!(strict(Some(true), &open));
+        assert!(!strict(Some(false), &closed));
+    }
+}

@@ -1,0 +1,154 @@
+//! `OpenAiResponses`: the OpenAI Responses API (`POST {base_url}/responses`) as a [`Model`].
+//!
+//! Stateless: every request sends the whole conversation as `input` (function calls with their
+//! outputs, reasoning items unchanged and in place), so any agent can take a conversation over
+//! on a handoff. `wire` holds the JSON types, `convert` maps items, `stream` assembles
+//! server-sent events into the same items; the exchange itself runs on the HTTP runtime.
+
+pub(crate) mod convert;
+mod stream;
+mod wire;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+
+use super::http::{self, Endpoint};
+use super::provider::HttpModel;
+use super::{ApiKey, Model, ModelError, ModelRequest, ModelResponse, ModelSettings};
+use crate::stream::EventSink;
+
+/// The OpenAI Responses API.
+///
+/// # Examples
+///
+/// ```
+/// use baton::model::{ApiKey, responses::OpenAiResponses};
+///
+/// let model = OpenAiResponses::new("https://api.openai.com/v1", "gpt-4.1-mini", ApiKey::from_env("OPENAI_API_KEY"));
+/// ```
+#[derive(Debug)]
+pub struct OpenAiResponses {
+    inner: HttpModel,
+}
+
+impl OpenAiResponses {
+    /// A client for `model` at `base_url` (`https://api.openai.com/v1`), with `key` if any.
+    pub fn new(base_url: &str, model: &str, key: Option<ApiKey>) -> Self {
+        OpenAiResponses {
+            inner: HttpModel::new(base_url, "responses", model, key),
+        }
+    }
+
+    /// Sets the settings sent with every request (an agent's own settings win).
+    pub fn with_settings(mut self, settings: ModelSettings) -> Self {
+        self.inner.settings = settings;
+        self
+    }
+
+    /// `Some(true)`: always stream; `Some(false)`: never; `None` (default): stream when the
+    /// run is streamed, so text arrives as the model writes it.
+    pub fn with_streaming(mut self, stream: Option<bool>) -> Self {
+        self.inner.stream = stream;
+        self
+    }
+}
+
+impl Model for OpenAiResponses {
+    fn respond<'a>(
+        &'a self,
+        request: ModelRequest<'a>,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        let settings = request.settings.over(&self.inner.settings);
+        let ctx = request.context;
+        let stream = self.inner.streams(ctx.events.is_some());
+        let body = serde_json::to_vec(&convert::request(
+            &self.inner.model,
+            &request,
+            &settings,
+            stream,
+        ));
+        let endpoint = Arc::clone(&self.inner.endpoint);
+        let events = ctx.events.map(|sink| (sink.clone(), ctx.agent.to_owned()));
+        Box::pin(async move {
+            let body = body.map_err(|e| endpoint.decode(format!("cannot encode the request: {e}")))?;
+            http::spawn(exchange(endpoint, Bytes::from(body), stream, events)).await
+        })
+    }
+}
+
+/// One request and its answer, on the HTTP runtime.
+async fn exchange(
+    endpoint: Arc<Endpoint>,
+    body: Bytes,
+    stream: bool,
+    events: Option<(EventSink, String)>,
+) -> Result<ModelResponse, ModelError> {
+    let response = endpoint.post(body).await?;
+    let is_sse = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    if stream && is_sse {
+        read_stream(&endpoint, response, events).await
+    } else {
+        let body = endpoint.read_body(response).await?;
+        decode(&endpoint, &body)
+    }
+}
+
+/// A whole (non-streamed) response.
+fn decode(endpoint: &Endpoint, body: &[u8]) -> Result<ModelResponse, ModelError> {
+    let response: wire::Response = serde_json::from_slice(body)
+        .map_err(|e| endpoint.decode(format!("not a Responses API response: {e}")))?;
+    if response.status.as_deref() == Some("failed") {
+        return Err(ModelError::Failed {
+            endpoint: endpoint.label().to_owned(),
+            message: endpoint.scrub(&stream::error_text(response.error.as_ref())),
+        });
+    }
+    if response.status.as_deref() == Some("incomplete") {
+        let details = response.incomplete_details.clone().unwrap_or_default();
+        tracing::warn!(
+            %details,
+            "the model's response is incomplete; using what it produced"
+        );
+    }
+    let output = convert::output_items(response.output).map_err(|e| endpoint.decode(e))?;
+    Ok(ModelResponse {
+        output,
+        usage: convert::usage(response.usage),
+    })
+}
+
+/// A streamed response, assembled.
+async fn read_stream(
+    endpoint: &Endpoint,
+    mut response: reqwest::Response,
+    events: Option<(EventSink, String)>,
+) -> Result<ModelResponse, ModelError> {
+    let mut decoder = super::sse::SseDecoder::default();
+    let mut assembler = stream::Assembler::new(events);
+    let mut batch = Vec::new();
+    while let Some(chunk) = endpoint.chunk(&mut response).await? {
+        decoder
+            .feed(&chunk, &mut batch)
+            .map_err(|e| endpoint.decode(e))?;
+        for event in batch.drain(..) {
+            match assembler.on_event(&event.data) {
+                Ok(stream::Step::More) => {}
+                Ok(stream::Step::Done) => return Ok(assembler.finish()),
+                Err(stream::Failure::Model(message)) => {
+                    return Err(ModelError::Failed {
+                        endpoint: endpoint.label().to_owned(),
+                        message: endpoint.scrub(&message),
+                    });
+                }
+                Err(stream::Failure::Malformed(reason)) => return Err(endpoint.decode(reason)),
+            }
+        }
+    }
+    Err(endpoint.decode("the stream ended before `response.completed`"))
+}

@@ -1,0 +1,163 @@
+//! Assembles a streamed response (`stream: true`) into the same items a plain response has.
+//!
+//! `response.output_item.added` opens an item at its `output_index`; text deltas and
+//! function-call argument deltas append to it (text deltas also go to the run's listener as
+//! they arrive); `*.done` events carry the final value, which wins if it differs;
+//! `response.completed` brings the usage. A stream that ends before `response.completed` was
+//! cut, and is an error rather than a partial answer.
+
+use serde_json::Value;
+
+use super::{convert, wire};
+use crate::item::Item;
+use crate::model::{ModelResponse, Usage};
+use crate::stream::EventSink;
+
+/// How a stream event went.
+pub(crate) enum Step {
+    /// Keep reading.
+    More,
+    /// The response is complete.
+    Done,
+}
+
+/// The items of a streamed response, as they grow.
+#[derive(Debug)]
+pub(crate) struct Assembler {
+    /// Items by `output_index`; `None` for indexes not opened (or of unused types).
+    items: Vec<Option<Item>>,
+    usage: Usage,
+    /// Where text deltas go, with the agent's name.
+    events: Option<(EventSink, String)>,
+}
+
+impl Assembler {
+    pub(crate) fn new(events: Option<(EventSink, String)>) -> Self {
+        Assembler {
+            items: Vec::new(),
+            usage: Usage::default(),
+            events,
+        }
+    }
+
+    fn slot(&mut self, index: usize) -> &mut Option<Item> {
+        if self.items.len() <= index {
+            self.items.resize(index + 1, None);
+        }
+        &mut self.items[index]
+    }
+
+    /// Takes one event's data. `Err` is the model's own failure message, or a malformed event.
+    pub(crate) fn on_event(&mut self, data: &str) -> Result<Step, Failure> {
+        let event: wire::StreamEvent = serde_json::from_str(data)
+            .map_err(|e| Failure::Malformed(format!("a stream event is not valid JSON: {e}")))?;
+        let index = event.output_index.unwrap_or(0);
+        match event.kind.as_str() {
+            "response.output_item.added" | "response.output_item.done" => {
+                let Some(value) = event.item else {
+                    return Err(Failure::Malformed(format!("`{}` without `item`", event.kind)));
+                };
+                let done = event.kind.ends_with("done");
+                let item = convert::output_item(value).map_err(Failure::Malformed)?;
+                let slot = self.slot(index);
+                match (slot.as_mut(), item) {
+                    // An added item opens the slot; a done item's final values win.
+                    (None, item) => *slot = item,
+                    (Some(current), Some(item)) if done => *current = item,
+                    _ => {}
+                }
+            }
+            "response.output_text.delta" | "response.refusal.delta" => {
+                let delta = event.delta.unwrap_or_default();
+                if let Some((sink, agent)) = &self.events {
+                    sink.text_delta(agent, delta.clone());
+                }
+                let slot = self.slot(index);
+                match slot {
+                    Some(Item::Message { content, .. }) => content.push_str(&delta),
+                    None => *slot = Some(Item::assistant(delta)),
+                    Some(_) => {}
+                }
+            }
+            "response.output_text.done" => {
+                if let (Some(text), Some(Item::Message { content, .. })) =
+                    (event.text, self.slot(index).as_mut())
+                {
+                    *content = text;
+                }
+            }
+            "response.function_call_arguments.delta" => {
+                if let Some(Item::FunctionCall { arguments, .. }) = self.slot(index) {
+                    arguments.push_str(&event.delta.unwrap_or_default());
+                }
+            }
+            "response.function_call_arguments.done" => {
+                if let (Some(done), Some(Item::FunctionCall { arguments, .. })) =
+                    (event.arguments, self.slot(index).as_mut())
+                {
+                    *arguments = done;
+                }
+            }
+            "response.completed" => {
+                let response = event.response.unwrap_or_default();
+                self.usage = convert::usage(response.usage);
+                return Ok(Step::Done);
+            }
+            "response.incomplete" => {
+                let response = event.response.unwrap_or_default();
+                let details = response.incomplete_details.unwrap_or_default();
+                tracing::warn!(
+                    %details,
+                    "the model's response is incomplete; using what it produced"
+                );
+                self.usage = convert::usage(response.usage);
+                return Ok(Step::Done);
+            }
+            "response.failed" => {
+                let response = event.response.unwrap_or_default();
+                return Err(Failure::Model(error_text(response.error.as_ref())));
+            }
+            "error" => {
+                let message = event.message.unwrap_or_else(|| "stream error".to_owned());
+                return Err(Failure::Model(match event.code {
+                    Some(code) => format!("{message} ({code})"),
+                    None => message,
+                }));
+            }
+            _ => {} // created, in_progress, content_part.*, reasoning summaries, ...
+        }
+        Ok(Step::More)
+    }
+
+    /// The response, once `response.completed` was seen.
+    pub(crate) fn finish(self) -> ModelResponse {
+        ModelResponse {
+            output: self.items.into_iter().flatten().collect(),
+            usage: self.usage,
+        }
+    }
+}
+
+/// Why a stream failed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The model or API reported a failure.
+    Model(String),
+    /// The stream is not what the API sends.
+    Malformed(String),
+}
+
+/// A response's `error` object as a message.
+pub(crate) fn error_text(error: Option<&Value>) -> String {
+    let Some(error) = error else {
+        return "the response failed without an error message".to_owned();
+    };
+    let message = error
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("the response failed");
+    match error.get("code").and_then(Value::as_str) {
+        Some(code) => format!("{message} ({code})"),
+        None => message.to_owned(),
+    }
+}

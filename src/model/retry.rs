@@ -1,0 +1,155 @@
+//! `Retry`: tries a model request again after 429, 500, 502, 503, 504, timeouts and
+//! connection failures, with exponential backoff and jitter, honouring `Retry-After`.
+//!
+//! It wraps any [`Model`] (tower's shape). 400 and 401 are never retried: the same request
+//! would fail the same way, and the API's message goes straight to the caller. Waits run on
+//! the HTTP runtime's clock and are bounded: a `Retry-After` longer than
+//! [`RetryPolicy::max_retry_after`] ends the retries at once instead of hanging the run.
+
+use std::hash::{BuildHasher as _, Hasher as _};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+
+use super::{Model, ModelError, ModelRequest, ModelResponse, http};
+
+/// How often and how long to wait before trying again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// The first backoff; it doubles on each retry.
+    pub base_delay: Duration,
+    /// The longest backoff.
+    pub max_delay: Duration,
+    /// The longest `Retry-After` honoured; a longer one stops the retries.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(20),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (0-based) after `error`, or `None` to stop.
+    pub fn delay(&self, retry: u32, error: &ModelError) -> Option<Duration> {
+        if !error.is_retryable() || retry >= self.max_retries {
+            return None;
+        }
+        let backoff = self
+            .base_delay
+            .saturating_mul(2_u32.saturating_pow(retry.min(20)))
+            .min(self.max_delay);
+        match error.retry_after() {
+            Some(asked) if asked > self.max_retry_after => None,
+            // What the server asked, plus a little jitter so waiting callers spread out.
+            Some(asked) => Some(asked + backoff.min(Duration::from_millis(100)).mul_f64(random())),
+            // "Equal jitter": half the backoff, plus up to half again at random.
+            None => Some(backoff / 2 + (backoff / 2).mul_f64(random())),
+        }
+    }
+}
+
+/// A number in `[0, 1)`, from the standard library's per-instance random hash keys (enough
+/// for jitter; no RNG crate needed).
+fn random() -> f64 {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0x9e37_79b9_7f4a_7c15);
+    (hasher.finish() >> 11) as f64 / (1_u64 << 53) as f64
+}
+
+/// Retries a model's failed requests by a [`RetryPolicy`].
+#[derive(Debug)]
+pub struct Retry<M> {
+    inner: M,
+    policy: RetryPolicy,
+}
+
+impl<M: Model> Retry<M> {
+    /// Wraps `inner`.
+    pub fn new(inner: M, policy: RetryPolicy) -> Self {
+        Retry { inner, policy }
+    }
+}
+
+impl<M: Model> Model for Retry<M> {
+    fn respond<'a>(
+        &'a self,
+        request: ModelRequest<'a>,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        Box::pin(async move {
+            let mut retry = 0;
+            loop {
+                let error = match self.inner.respond(request).await {
+                    Ok(response) => return Ok(response),
+                    Err(error) => error,
+                };
+                let Some(wait) = self.policy.delay(retry, &error) else {
+                    return Err(if retry > 0 && error.is_retryable() {
+                        ModelError::RetriesExhausted {
+                            attempts: retry + 1,
+                            last: Box::new(error),
+                        }
+                    } else {
+                        error
+                    });
+                };
+                tracing::warn!(
+                    agent = request.context.agent,
+                    retry = retry + 1,
+                    wait_ms = wait.as_millis() as u64,
+                    %error,
+                    "model request failed; retrying"
+                );
+                http::sleep(wait).await;
+                retry += 1;
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, retry_after: Option<Duration>) -> ModelError {
+        ModelError::Api {
+            endpoint: "POST x".into(),
+            status,
+            code: None,
+            message: "m".into(),
+            retry_after,
+        }
+    }
+
+    #[test]
+    fn only_retryable_errors_get_a_delay_within_the_budget() {
+        let policy = RetryPolicy::default();
+        assert!(policy.delay(0, &api(400, None)).is_none());
+        assert!(policy.delay(0, &api(401, None)).is_none());
+        assert!(policy.delay(3, &api(500, None)).is_none());
+        for status in [429, 500, 502, 503, 504] {
+            assert!(policy.delay(0, &api(status, None)).is_some(), "{status}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_retry_after_wins() {
+        let policy = RetryPolicy::default();
+        for retry in 0..3 {
+            let full = Duration::from_millis(500) * 2_u32.pow(retry);
+            let wait = policy.delay(retry, &api(503, None)).unwrap();
+            assert!(wait >= full / 2 && wait <= full, "{retry}: {wait:?}");
+        }
+        let wait = policy.delay(0, &api(429, Some(Duration::from_secs(2)))).unwrap();
+        assert!(wait >= Duration::from_secs(2) && wait <= Duration::from_millis(2100));
+        assert!(policy.delay(0, &api(429, Some(Duration::from_secs(3600)))).is_none());
+    }
+}
