@@ -9,7 +9,9 @@
 //! # Layout
 //!
 //! - [`item`]: conversation items with the OpenAI Responses API's field names.
-//! - [`model`]: the [`Model`](model::Model) trait, the history check, the scripted model.
+//! - [`model`]: the [`Model`](model::Model) trait, the history check, the scripted model,
+//!   the HTTP models (Responses API, Chat Completions) and their retry/timeout/limit wrappers.
+//! - [`mock`]: a mock model server that serves a topology's scripted turns over HTTP.
 //! - [`tool`]: the [`Tool`](tool::Tool) traits, tool worker actors, built-in tools.
 //! - [`handoff`]: handoff styles and how handoff calls are read.
 //! - [`agent`]: agent definitions, the agent actor, the turn loop, limits.
@@ -36,6 +38,7 @@ pub mod agent;
 mod error;
 pub mod handoff;
 pub mod item;
+pub mod mock;
 pub mod model;
 pub mod run;
 pub mod stream;

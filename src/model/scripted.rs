@@ -229,6 +229,19 @@ impl ScriptedModel {
     }
 
     fn answer(&self, request: &ModelRequest<'_>) -> Result<ModelResponse, ModelError> {
+        let ctx = request.context;
+        self.answer_with(request, &|index| {
+            format!("call_{}_{}", ctx.run_turn + 1, index + 1)
+        })
+    }
+
+    /// Answers `request`, naming calls that have no scripted id with `default_id(index in
+    /// the turn)`. The mock server uses its own ids, which say whose turn made them.
+    pub(crate) fn answer_with(
+        &self,
+        request: &ModelRequest<'_>,
+        default_id: &dyn Fn(usize) -> String,
+    ) -> Result<ModelResponse, ModelError> {
         check_history(request.input)?;
         let ctx = request.context;
         if self.recording.load(Ordering::Relaxed) {
@@ -264,7 +277,7 @@ impl ScriptedModel {
             output.push(Item::assistant(text));
         }
         for (index, call) in turn.calls.iter().enumerate() {
-            let default_id = || format!("call_{}_{}", ctx.run_turn + 1, index + 1);
+            let default_id = || default_id(index);
             let item = match call {
                 ScriptedCall::Tool {
                     name,

@@ -1,0 +1,491 @@
+//! The HTTP side of the mock: hyper on a loopback listener, four routes, faults, records.
+//!
+//! hyper rather than a framework because one fault needs the connection itself: a service
+//! that returns an error makes hyper close the connection without an answer, which is what
+//! "dropped connection" means to a client.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt as _, Full, Limited, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::check::{self, ApiError, Ask};
+use super::fault::{Api, Fault, FaultOrder, RequestRecord};
+use super::reply::Turn;
+use super::script::{self, Script};
+use crate::model::{ModelRequest, ModelSettings, RequestContext};
+
+/// Largest request body read.
+const MAX_REQUEST: usize = 32 * 1024 * 1024;
+/// Records kept (the oldest are dropped past this, so a long-running mock stays small).
+const MAX_RECORDS: usize = 100_000;
+
+type Body = BoxBody<Bytes, Infallible>;
+
+/// The service's error: close the connection without answering.
+#[derive(Debug)]
+pub(crate) struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) script: Script,
+    /// Requests must carry `Authorization: Bearer <this>` when set.
+    pub(crate) api_key: Option<String>,
+    /// Added to every model request.
+    pub(crate) latency: Duration,
+    pub(crate) started: Instant,
+    pub(crate) faults: Mutex<VecDeque<Fault>>,
+    pub(crate) records: Mutex<VecDeque<RequestRecord>>,
+    pub(crate) in_flight: AtomicUsize,
+    pub(crate) peak: AtomicUsize,
+    serial: AtomicU64,
+}
+
+impl State {
+    pub(crate) fn new(script: Script, api_key: Option<String>, latency: Duration) -> Self {
+        State {
+            script,
+            api_key,
+            latency,
+            started: Instant::now(),
+            faults: Mutex::new(VecDeque::new()),
+            records: Mutex::new(VecDeque::new()),
+            in_flight: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            serial: AtomicU64::new(1),
+        }
+    }
+
+    pub(crate) fn lock_faults(&self) -> MutexGuard<'_, VecDeque<Fault>> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn lock_records(&self) -> MutexGuard<'_, VecDeque<RequestRecord>> {
+        self.records.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn record(&self, record: RequestRecord) {
+        let mut records = self.lock_records();
+        if records.len() >= MAX_RECORDS {
+            records.pop_front();
+        }
+        records.push_back(record);
+    }
+}
+
+/// Counts a request in flight while it lives.
+struct InFlight<'a>(&'a State);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a State) -> Self {
+        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.peak.fetch_max(now, Ordering::SeqCst);
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Accepts connections until `stop` is cancelled.
+pub(crate) async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToken) {
+    loop {
+        let stream = tokio::select! {
+            () = stop.cancelled() => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    tracing::warn!(%error, "mock model: accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let state = Arc::clone(&state);
+                async move { handle(&state, request).await }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::select! {
+                () = stop.cancelled() => {}
+                _ = connection => {}
+            }
+        });
+    }
+}
+
+fn json_response(status: u16, body: &Value) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn error_response(error: &ApiError) -> Response<Body> {
+    json_response(error.status, &error.body())
+}
+
+async fn handle(state: &State, request: Request<Incoming>) -> Result<Response<Body>, Dropped> {
+    let path = request.uri().path();
+    let path = path.strip_prefix("/v1").unwrap_or(path).to_owned();
+    let method = request.method().clone();
+    Ok(match (&method, path.as_str()) {
+        (&Method::POST, "/responses") => {
+            return model_request(state, request, Api::Responses).await;
+        }
+        (&Method::POST, "/chat/completions") => {
+            return model_request(state, request, Api::Chat).await;
+        }
+        (&Method::GET, "/models") => json_response(
+            200,
+            &json!({"object": "list", "data": [{"id": "mock", "object": "model", "owned_by": "baton"}]}),
+        ),
+        (&Method::GET, "/_mock/stats") => {
+            let records: Vec<RequestRecord> = state.lock_records().iter().cloned().collect();
+            json_response(
+                200,
+                &json!({
+                    "requests": records.len(),
+                    "peak_in_flight": state.peak.load(Ordering::SeqCst),
+                    "queued_faults": state.lock_faults().len(),
+                    "records": records,
+                }),
+            )
+        }
+        (&Method::POST, "/_mock/faults") => match read_body(request).await {
+            Ok(body) => match serde_json::from_slice::<FaultOrder>(&body) {
+                Ok(order) => {
+                    let mut faults = state.lock_faults();
+                    for _ in 0..order.count.min(10_000) {
+                        faults.push_back(order.fault.clone());
+                    }
+                    json_response(200, &json!({"queued": faults.len()}))
+                }
+                Err(e) => error_response(&ApiError::invalid(
+                    format!(
+                        "not a fault: {e}; e.g. {{\"kind\": \"status\", \"status\": 429, \"retry_after\": 1, \"count\": 2}}"
+                    ),
+                    None,
+                )),
+            },
+            Err(e) => error_response(&e),
+        },
+        (&Method::POST, "/_mock/reset") => {
+            state.lock_faults().clear();
+            state.lock_records().clear();
+            state.peak.store(0, Ordering::SeqCst);
+            json_response(200, &json!({"reset": true}))
+        }
+        _ => {
+            let mut error = ApiError::invalid(
+                format!("Invalid URL ({method} {})", request.uri().path()),
+                None,
+            );
+            error.status = 404;
+            error_response(&error)
+        }
+    })
+}
+
+async fn read_body(request: Request<Incoming>) -> Result<Bytes, ApiError> {
+    Limited::new(request.into_body(), MAX_REQUEST)
+        .collect()
+        .await
+        .map(|body| body.to_bytes())
+        .map_err(|e| ApiError::invalid(format!("could not read the request body: {e}"), None))
+}
+
+/// The default message of an injected status.
+fn status_message(status: u16) -> (&'static str, &'static str) {
+    match status {
+        400 => ("Injected fault: invalid request.", "invalid_request_error"),
+        401 => ("Incorrect API key provided.", "invalid_request_error"),
+        429 => (
+            "Rate limit reached for requests (injected fault). Please try again later.",
+            "requests",
+        ),
+        500 => (
+            "The server had an error while processing your request (injected fault).",
+            "server_error",
+        ),
+        502 | 503 | 504 => (
+            "The server is overloaded or not ready yet (injected fault).",
+            "server_error",
+        ),
+        _ => ("Injected fault.", "server_error"),
+    }
+}
+
+/// A masked form of a key for messages, as the API shows it (`sk-t****7890`).
+fn masked(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() <= 8 {
+        return "****".to_owned();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
+async fn model_request(
+    state: &State,
+    request: Request<Incoming>,
+    api: Api,
+) -> Result<Response<Body>, Dropped> {
+    let _in_flight = InFlight::enter(state);
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned());
+    let agent_header = request
+        .headers()
+        .get("x-baton-agent")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let fault = state.lock_faults().pop_front();
+    let mut record = RequestRecord {
+        at: state.started.elapsed(),
+        api,
+        status: 200,
+        agent: None,
+        turn: None,
+        stream: false,
+        fault: fault.clone(),
+        error: None,
+        authorized: bearer.is_some(),
+    };
+    if let Some(Fault::Delay { ms }) = &fault {
+        tokio::time::sleep(Duration::from_millis(*ms)).await;
+    }
+    if !state.latency.is_zero() {
+        tokio::time::sleep(state.latency).await;
+    }
+    let refuse = |mut record: RequestRecord, error: ApiError, retry_after: Option<u64>| {
+        record.status = error.status;
+        record.error = Some(error.message.clone());
+        state.record(record);
+        let mut response = error_response(&error);
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        Ok(response)
+    };
+    match &fault {
+        Some(Fault::Status {
+            status,
+            retry_after,
+            message,
+        }) => {
+            let (default, code) = status_message(*status);
+            let error = ApiError {
+                status: *status,
+                message: message.clone().unwrap_or_else(|| default.to_owned()),
+                kind: if *status < 500 {
+                    "invalid_request_error"
+                } else {
+                    "server_error"
+                },
+                param: None,
+                code: Some(code),
+            };
+            return refuse(record, error, *retry_after);
+        }
+        Some(Fault::Drop) => {
+            record.status = 0;
+            state.record(record);
+            return Err(Dropped);
+        }
+        _ => {}
+    }
+    if let Some(expected) = &state.api_key
+        && bearer.as_deref() != Some(expected.as_str())
+    {
+        let message = match &bearer {
+            None => "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).".to_owned(),
+            Some(given) => format!("Incorrect API key provided: {}. You can find your API key in your account settings.", masked(given)),
+        };
+        let mut error = ApiError::invalid(message, None);
+        error.status = 401;
+        error.code = Some("invalid_api_key");
+        return refuse(record, error, None);
+    }
+    let body = match read_body(request).await {
+        Ok(body) => body,
+        Err(error) => return refuse(record, error, None),
+    };
+    let ask = match api {
+        Api::Responses => check::responses(&body),
+        Api::Chat => check::chat(&body),
+    };
+    let ask = match ask {
+        Ok(ask) => ask,
+        Err(error) => return refuse(record, error, None),
+    };
+    record.stream = ask.stream;
+    match answer(state, &ask, agent_header.as_deref(), &mut record) {
+        Ok(reply) => {
+            let malformed = matches!(fault, Some(Fault::Malformed));
+            state.record(record);
+            Ok(reply.into_response(api, &ask, malformed))
+        }
+        Err(error) => refuse(record, error, None),
+    }
+}
+
+/// A served turn, ready to be written in either API's shape.
+struct Reply {
+    serial: u64,
+    agent: String,
+    turn: u32,
+    output: Vec<crate::item::Item>,
+    usage: crate::model::Usage,
+}
+
+/// Finds the agent and its due turn, and answers it from the script.
+fn answer(
+    state: &State,
+    ask: &Ask,
+    agent_header: Option<&str>,
+    record: &mut RequestRecord,
+) -> Result<Reply, ApiError> {
+    let mock_error = |message: String| {
+        let mut error = ApiError::invalid(format!("mock model: {message}"), None);
+        error.code = Some("mock_script");
+        error
+    };
+    let agent = state
+        .script
+        .agent(agent_header, &ask.instructions, &ask.tools)
+        .map_err(mock_error)?
+        .to_owned();
+    let (turn, run_turn) = state.script.turn(&agent, &ask.input);
+    record.agent = Some(agent.clone());
+    record.turn = Some(turn);
+    let settings = ModelSettings::default();
+    let request = ModelRequest {
+        instructions: &ask.instructions,
+        input: &ask.input,
+        tools: &ask.tools,
+        parallel_tool_calls: ask.parallel_tool_calls,
+        settings: &settings,
+        context: RequestContext {
+            agent: &agent,
+            agent_turn: turn,
+            run_turn,
+            trace_id: "mock",
+            events: None,
+        },
+    };
+    let response = state
+        .script
+        .model
+        .answer_with(&request, &|k| script::call_id(&agent, turn, k))
+        .map_err(|e| mock_error(e.to_string()))?;
+    Ok(Reply {
+        serial: state.serial.fetch_add(1, Ordering::Relaxed),
+        agent,
+        turn,
+        output: response.output,
+        usage: response.usage,
+    })
+}
+
+impl Reply {
+    fn into_response(self, api: Api, ask: &Ask, malformed: bool) -> Response<Body> {
+        let turn = Turn {
+            serial: self.serial,
+            model: &ask.model,
+            agent: &self.agent,
+            turn: self.turn,
+            output: &self.output,
+            usage: self.usage,
+        };
+        if !ask.stream {
+            if malformed {
+                let mut response = json_response(200, &Value::Null);
+                *response.body_mut() = Full::new(Bytes::from_static(
+                    b"{\"id\": \"resp_1\", \"output\": [{\"type\": \"mess",
+                ))
+                .boxed();
+                return response;
+            }
+            return match api {
+                Api::Responses => json_response(200, &turn.responses()),
+                Api::Chat => json_response(200, &turn.chat()),
+            };
+        }
+        let mut frames: Vec<Bytes> = match api {
+            Api::Responses => turn
+                .responses_events()
+                .into_iter()
+                .map(|(name, data)| Bytes::from(format!("event: {name}\ndata: {data}\n\n")))
+                .collect(),
+            Api::Chat => turn
+                .chat_chunks(ask.include_usage)
+                .into_iter()
+                .map(|data| Bytes::from(format!("data: {data}\n\n")))
+                .chain(std::iter::once(Bytes::from_static(b"data: [DONE]\n\n")))
+                .collect(),
+        };
+        if malformed {
+            frames.insert(
+                frames.len() / 2,
+                Bytes::from_static(b"data: {\"type\": \"response.output_text.delta\", \"delta\n\n"),
+            );
+        }
+        let stream = futures::stream::iter(frames.into_iter().map(|b| Ok(Frame::data(b))));
+        let mut response = Response::new(StreamBody::new(stream).boxed());
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_keys_show_only_their_ends() {
+        assert_eq!(masked("sk-test-1234567890"), "sk-t****7890");
+        assert_eq!(masked("short"), "****");
+    }
+}
