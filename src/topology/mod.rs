@@ -1,9 +1,13 @@
-//! YAML topologies: a swarm described in a file (`agents/*.yaml`).
+//! YAML topologies: a swarm described in a file (`agents/*.yaml`), or in a folder with one
+//! file per agent. `docs/topology.md` is the format's reference.
 //!
-//! [`load`] reads a file, parses it (`raw`, serde-saphyr with its budgets against hostile
-//! input), and checks it (`validate`): every problem is reported with file, line and column. A
-//! [`Topology`] that exists is valid; [`Topology::start`] turns it into a running [`Swarm`]
-//! whose agents use the file's scripted turns.
+//! [`load`] reads the files (`load`), parses each under budgets against hostile input
+//! (`tree`), reads the located tree into the format's types reporting every problem at once
+//! (`read`, `raw`), and checks the whole (`validate`): references, names, limits,
+//! reachability and cycles. Every problem has a file, line and column. A [`Topology`] that
+//! exists is valid; [`Topology::start`] turns it into a running [`Swarm`] whose agents use the
+//! file's scripted turns. [`Topology::to_mermaid`] and [`Topology::to_dot`] draw it, and
+//! [`schema`] describes the format as a JSON Schema for editors.
 //!
 //! ```yaml
 //! entry: triage
@@ -22,12 +26,23 @@
 //!       - text: "2 + 3 = {{output:sum}}"
 //! ```
 
+mod agent_tool;
+mod diagnostic;
+mod env;
+mod graph;
+mod load;
 mod raw;
+mod read;
+mod schema;
+mod tree;
 mod validate;
 
-use std::fmt;
+pub use diagnostic::{Diagnostic, Severity, TopologyError};
+pub use load::{FOLDER_FILE, MAX_AGENT_FILES};
+pub use schema::{agent_schema, schema};
+
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::agent::{Agent, Limits};
 use crate::handoff::HandoffStyle;
@@ -36,109 +51,34 @@ use crate::swarm::{Swarm, SwarmBuilder, SwarmError};
 use crate::tool::ToolOptions;
 use crate::tool::builtin::Register;
 
-/// Topology files larger than this are refused before parsing.
+/// Topology files larger than this are refused before parsing (each file of a folder
+/// topology is held to it).
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// A problem at a place in a topology file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    /// The file.
-    pub file: PathBuf,
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column.
-    pub column: u32,
-    /// What is wrong.
-    pub message: String,
-    /// How to fix it, when there is a likely fix (`did you mean ...`).
-    pub hint: Option<String>,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file.display(),
-            self.line,
-            self.column,
-            self.message
-        )?;
-        if let Some(hint) = &self.hint {
-            write!(f, " ({hint})")?;
-        }
-        Ok(())
-    }
-}
-
-/// Why a topology could not be loaded.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TopologyError {
-    /// The file could not be read.
-    #[error("{}: cannot read the topology: {error}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        error: std::io::Error,
-    },
-    /// The file is larger than [`MAX_FILE_BYTES`].
-    #[error("{}: the file is {size} bytes; topologies are limited to {MAX_FILE_BYTES} bytes", path.display())]
-    TooLarge {
-        /// The file.
-        path: PathBuf,
-        /// Its size.
-        size: u64,
-    },
-    /// The file is not valid YAML, or does not have the topology's shape.
-    #[error("{}", .0)]
-    Syntax(Diagnostic),
-    /// The file parses but has problems (all of them are listed).
-    #[error("{}", list(.0))]
-    Invalid(Vec<Diagnostic>),
-}
-
-impl TopologyError {
-    /// Returns every located problem (empty for read errors).
-    pub fn diagnostics(&self) -> &[Diagnostic] {
-        match self {
-            TopologyError::Syntax(d) => std::slice::from_ref(d),
-            TopologyError::Invalid(ds) => ds,
-            TopologyError::Read { .. } | TopologyError::TooLarge { .. } => &[],
-        }
-    }
-}
-
-fn list(diagnostics: &[Diagnostic]) -> String {
-    diagnostics
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// A built-in tool a topology uses, with its options.
-#[derive(Clone)]
+/// A tool a topology defines, with its options.
+#[derive(Debug, Clone)]
 struct ToolConfig {
     name: String,
-    register: Register,
+    kind: ToolKind,
     options: ToolOptions,
 }
 
-impl fmt::Debug for ToolConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ToolConfig")
-            .field("name", &self.name)
-            .field("options", &self.options)
-            .finish()
-    }
+/// What a tool is.
+#[derive(Debug, Clone)]
+enum ToolKind {
+    /// A built-in tool, and how to register it.
+    Builtin(Register),
+    /// An agent used as a tool: the agent, and what the tool says it does.
+    Agent { agent: String, description: String },
 }
 
 /// A valid topology, ready to start.
 #[derive(Debug, Clone)]
 pub struct Topology {
+    /// The topology file (for a folder, its `topology.yaml`).
     path: PathBuf,
+    /// Every file read: the topology file, then agent files.
+    files: Vec<PathBuf>,
     name: String,
     description: String,
     entry: String,
@@ -151,9 +91,12 @@ pub struct Topology {
     /// Per agent (same order as `agents`), the name of its model, if it has one.
     agent_models: Vec<Option<String>>,
     scripted: Option<Arc<ScriptedModel>>,
+    /// Problems that do not stop the topology (handoff cycles, say).
+    warnings: Vec<diagnostic::Diagnostic>,
 }
 
-/// Reads and checks a topology file.
+/// Reads and checks a topology: a file, or a folder holding a [`FOLDER_FILE`] that lists
+/// agent files. `${VAR}` references take their values from the process environment.
 ///
 /// # Errors
 ///
@@ -167,42 +110,29 @@ pub struct Topology {
 /// # Ok::<(), baton::topology::TopologyError>(())
 /// ```
 pub fn load(path: impl AsRef<Path>) -> Result<Topology, TopologyError> {
-    let path = path.as_ref();
-    let read = |error| TopologyError::Read {
-        path: path.to_owned(),
-        error,
-    };
-    let size = std::fs::metadata(path).map_err(read)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(TopologyError::TooLarge {
-            path: path.to_owned(),
-            size,
-        });
-    }
-    let text = std::fs::read_to_string(path).map_err(read)?;
-    parse(&text, path)
+    let (file, folder, text) = load::read_path(path.as_ref())?;
+    check(&text, &file, folder, &|name| std::env::var(name).ok())
 }
 
-/// Checks a topology given as text; `path` names it in messages and gives its default name.
+/// Checks a topology given as text; `path` names it in messages, gives its default name, and
+/// is where agent files are looked for.
 ///
 /// # Errors
 ///
 /// As [`load`].
 pub fn parse(text: &str, path: &Path) -> Result<Topology, TopologyError> {
-    let raw: raw::RawTopology = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-        let message = e.without_snippet().to_string();
-        let suffix = format!(" at line {line}, column {column}");
-        let message = message.strip_suffix(&suffix).unwrap_or(&message).to_owned();
-        TopologyError::Syntax(Diagnostic {
-            file: path.to_owned(),
-            line: line as u32,
-            column: column as u32,
-            message,
-            hint: None,
-        })
-    })?;
-    validate::validate(raw, path)
+    check(text, path, None, &|name| std::env::var(name).ok())
+}
+
+/// Parses, reads and validates, with `${VAR}` values from `env`.
+fn check(
+    text: &str,
+    path: &Path,
+    folder: Option<PathBuf>,
+    env: env::Lookup<'_>,
+) -> Result<Topology, TopologyError> {
+    let loaded = load::load_text(text, path, folder, env)?;
+    validate::validate(loaded)
 }
 
 impl Topology {
@@ -211,7 +141,18 @@ impl Topology {
         &self.path
     }
 
-    /// Its name (the `name` field, or the file's stem).
+    /// Every file read: the topology file, then agent files (folder topologies).
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// Problems that do not stop the topology: handoff cycles (the loop guard bounds them),
+    /// scripted calls to tools an agent does not have, and the like.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// Its name (the `name` field, or the file's stem, or the folder's name).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -268,8 +209,31 @@ impl Topology {
         let mut builder = Swarm::builder()
             .limits(self.limits)
             .handoff_style(self.handoff_style);
+        // Agent tools run their agents on the swarm being built, once it has started.
+        let swarm = Arc::new(OnceLock::new());
         for tool in &self.tools {
-            builder = (tool.register)(builder, tool.options.clone());
+            let options = tool.options.clone();
+            builder = match &tool.kind {
+                ToolKind::Builtin(register) => register(builder, options),
+                ToolKind::Agent { agent, description } => builder.tool_with(
+                    agent_tool::AgentTool::new(
+                        tool.name.clone(),
+                        description.clone(),
+                        agent.clone(),
+                        Arc::clone(&swarm),
+                    ),
+                    options,
+                ),
+            };
+        }
+        if self
+            .tools
+            .iter()
+            .any(|t| matches!(t.kind, ToolKind::Agent { .. }))
+        {
+            builder = builder.on_start(move |started| {
+                let _ = swarm.set(started.downgrade());
+            });
         }
         if let Some(model) = &self.scripted {
             builder = builder.model(Arc::clone(model) as _);

@@ -1,160 +1,589 @@
-//! The serde mirror of a topology file, exactly as written, with source locations.
+//! The topology format exactly as written: one type per mapping, each field documented.
 //!
-//! Nothing outside `topology/` sees these types: [`validate`](super::validate) turns them into
-//! a [`Topology`](super::Topology) or a list of located problems. Every struct denies unknown
-//! fields, so a typo is an error with its line and column, never silently ignored.
+//! These types are the format's single description: the reader fills them from a located
+//! tree (each `impl FromNode` below asks for the fields its type has, so anything else is an
+//! unknown field), and `schema` derives the JSON Schema from them, doc comments included.
+//! Nothing outside `topology/` sees them: `validate` turns them into a
+//! [`Topology`](super::Topology) or into located problems.
+//!
+//! Fields the reader could not read are `None` (the problem is already reported), which is
+//! why required fields are `Option`s marked `#[schemars(required)]`.
 
-use serde::Deserialize;
-use serde_saphyr::Spanned;
+use schemars::JsonSchema;
 
-use crate::handoff::HandoffStyle;
-use crate::model::{ModelSettings, Provider};
+use super::read::{Count, Dur, Fields, FromNode, Located, Reader, Retries, Tokens, did_you_mean};
+use super::tree::{Node, Value};
+use crate::model::ToolChoice;
 
-/// A whole topology file.
-#[derive(Debug, Deserialize)]
+/// A Baton topology: models, tools, agents, handoffs, the entry agent and run limits.
+#[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "Baton topology")]
 pub(crate) struct RawTopology {
-    /// Defaults to the file's stem.
-    #[serde(default)]
+    /// The topology's name (default: the file's stem, or the folder's name).
     pub(crate) name: Option<String>,
-    #[serde(default)]
-    pub(crate) description: String,
-    /// The agent runs start at.
-    pub(crate) entry: Spanned<String>,
-    /// Default handoff style of the agents.
-    #[serde(default)]
-    pub(crate) handoff_style: Option<HandoffStyle>,
-    #[serde(default)]
+    /// What the topology does.
+    pub(crate) description: Option<String>,
+    /// The agent every run starts at.
+    #[schemars(required)]
+    pub(crate) entry: Option<Located<String>>,
+    /// How agents that do not choose offer handoffs (default `handoff`).
+    pub(crate) handoff_style: Option<HandoffStyleField>,
+    /// Bounds on every run.
     pub(crate) limits: Option<RawLimits>,
-    /// Models agents can use.
+    /// Model endpoints agents can use, by name.
     #[serde(default)]
     pub(crate) models: Vec<RawModel>,
-    /// The model of agents that do not name one.
+    /// The model of agents that do not name one (a name from `models`).
+    pub(crate) model: Option<Located<String>>,
+    /// Tools the agents can use: built-in functions, and agents used as tools.
     #[serde(default)]
-    pub(crate) model: Option<Spanned<String>>,
-    #[serde(default)]
-    pub(crate) tools: Vec<RawTool>,
-    pub(crate) agents: Vec<RawAgent>,
+    pub(crate) tools: Vec<Located<RawTool>>,
+    /// The agents: written here, or loaded from a file each (`- file: billing.yaml`).
+    #[schemars(required)]
+    pub(crate) agents: Option<Located<Vec<Located<RawAgentEntry>>>>,
+}
+
+/// Bounds on every run; each field has a default.
+#[derive(Debug, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLimits {
+    /// Model requests per run, across all agents (default 10).
+    pub(crate) max_turns: Option<Count>,
+    /// Handoffs per run (default 10).
+    pub(crate) max_handoffs: Option<Count>,
+    /// How many times one run may enter the same agent (default 3): the handoff-loop guard.
+    pub(crate) max_agent_visits: Option<Count>,
+    /// The default timeout of a tool call (default `60s`).
+    pub(crate) tool_timeout: Option<Dur>,
+    /// Tool calls of one run in flight at once (default 32).
+    pub(crate) max_tool_calls_in_flight: Option<Count>,
 }
 
 /// One model endpoint.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawModel {
-    pub(crate) name: Spanned<String>,
-    pub(crate) provider: Provider,
-    /// The provider's model name.
-    #[serde(default)]
+    /// The name agents refer to it by.
+    #[schemars(required)]
+    pub(crate) name: Option<Located<String>>,
+    /// The API it speaks.
+    #[schemars(required)]
+    pub(crate) provider: Option<ProviderField>,
+    /// The provider's model name (`gpt-4.1-mini`, `llama3.1:8b`).
     pub(crate) model: Option<String>,
-    #[serde(default)]
-    pub(crate) base_url: Option<String>,
-    /// The environment variable holding the API key (default `OPENAI_API_KEY`).
-    #[serde(default)]
-    pub(crate) api_key_env: Option<String>,
-    #[serde(default)]
-    pub(crate) settings: ModelSettings,
-    #[serde(default)]
+    /// The API's base URL (default `https://api.openai.com/v1`).
+    pub(crate) base_url: Option<Located<String>>,
+    /// The environment variable that holds the API key (default `OPENAI_API_KEY`).
+    pub(crate) api_key_env: Option<Located<String>>,
+    /// Settings sent with every request to this model.
+    pub(crate) settings: Option<RawModelSettings>,
+    /// Timeout, retries and in-flight cap of the endpoint.
     pub(crate) limits: Option<RawModelLimits>,
 }
 
-/// Timeout, retries, in-flight cap of a model endpoint.
-#[derive(Debug, Deserialize)]
+/// Request settings; an agent's override its model's.
+#[derive(Debug, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawModelSettings {
+    /// Sampling temperature, 0 to 2.
+    #[schemars(range(min = 0, max = 2))]
+    pub(crate) temperature: Option<f64>,
+    /// Nucleus sampling, 0 to 1.
+    #[schemars(range(min = 0, max = 1))]
+    pub(crate) top_p: Option<f64>,
+    /// A cap on output tokens.
+    pub(crate) max_output_tokens: Option<Tokens>,
+    /// Which function the model must call: `auto`, `none`, `required`, or `{function: name}`.
+    pub(crate) tool_choice: Option<ToolChoiceField>,
+    /// Whether the model may ask for several calls in one turn (default true).
+    pub(crate) parallel_tool_calls: Option<bool>,
+    /// Reasoning effort for reasoning models (`low`, `medium`, `high`).
+    pub(crate) reasoning_effort: Option<String>,
+    /// Whether function tools are sent with `strict: true` (default: strict exactly for the
+    /// schemas strict mode accepts).
+    pub(crate) strict_tools: Option<bool>,
+    /// Other request fields, sent as they are (`seed`, `user`, `metadata`, ...).
+    pub(crate) extra: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Bounds on one model endpoint.
+#[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawModelLimits {
-    /// A duration such as `60s`.
-    #[serde(default)]
-    pub(crate) timeout: Option<Spanned<String>>,
-    #[serde(default)]
-    pub(crate) max_retries: Option<u32>,
-    #[serde(default)]
-    pub(crate) max_in_flight: Option<Spanned<usize>>,
+    /// Per-request timeout.
+    pub(crate) timeout: Option<Dur>,
+    /// Retries after 429, 5xx and connection errors.
+    pub(crate) max_retries: Option<Retries>,
+    /// Requests in flight at once, across every agent and run using the model.
+    pub(crate) max_in_flight: Option<Count>,
 }
 
-/// Run limits; each field defaults to [`Limits::default`](crate::Limits).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawLimits {
-    #[serde(default)]
-    pub(crate) max_turns: Option<u32>,
-    #[serde(default)]
-    pub(crate) max_handoffs: Option<u32>,
-    #[serde(default)]
-    pub(crate) max_agent_visits: Option<u32>,
-    /// A duration such as `30s` or `500ms`.
-    #[serde(default)]
-    pub(crate) tool_timeout: Option<Spanned<String>>,
-    #[serde(default)]
-    pub(crate) max_tool_calls_in_flight: Option<Spanned<usize>>,
+/// A tool: a built-in function, or an agent used as a tool.
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum RawTool {
+    /// A tool that ships with Baton.
+    Builtin(RawBuiltinTool),
+    /// An agent used as a tool: a call runs the agent on the call's `input` as a nested run
+    /// and returns its final answer.
+    Agent(RawAgentTool),
 }
 
-/// A tool made available to the agents.
-#[derive(Debug, Deserialize)]
+/// A built-in tool.
+#[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawTool {
-    /// The built-in tool's name (`add`, `sleep_ms`, ...).
-    pub(crate) builtin: Spanned<String>,
-    #[serde(default)]
-    pub(crate) max_concurrency: Option<Spanned<usize>>,
-    /// A duration such as `5s`.
-    #[serde(default)]
-    pub(crate) timeout: Option<Spanned<String>>,
-    #[serde(default)]
-    pub(crate) idempotent: bool,
-    #[serde(default)]
-    pub(crate) retries: u32,
+pub(crate) struct RawBuiltinTool {
+    /// Its name: `add`, `subtract`, `multiply`, `divide`, `power`, `sqrt`, `sleep_ms`,
+    /// `burn_ms`.
+    #[schemars(required)]
+    pub(crate) builtin: Option<Located<String>>,
+    #[serde(flatten)]
+    pub(crate) options: RawToolOptions,
+}
+
+/// An agent used as a tool.
+#[derive(Debug, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAgentTool {
+    /// The agent that answers the calls.
+    #[schemars(required)]
+    pub(crate) agent: Option<Located<String>>,
+    /// The function name the model calls (default: the agent's name).
+    pub(crate) name: Option<Located<String>>,
+    /// What the tool does, for the model (default: the agent's description).
+    pub(crate) description: Option<String>,
+    #[serde(flatten)]
+    pub(crate) options: RawToolOptions,
+}
+
+/// How calls to a tool run.
+#[derive(Debug, Default, JsonSchema)]
+pub(crate) struct RawToolOptions {
+    /// At most this many calls at once, across all runs (for `burn_ms`, its thread count).
+    pub(crate) max_concurrency: Option<Located<Count>>,
+    /// A call that takes longer gets a timeout output (default: `limits.tool_timeout`).
+    pub(crate) timeout: Option<Dur>,
+    /// Safe to call again with the same arguments: only idempotent tools are retried.
+    pub(crate) idempotent: Option<bool>,
+    /// Extra attempts after a failure or timeout (idempotent tools only).
+    pub(crate) retries: Option<Located<Retries>>,
+}
+
+/// An agent, written in place or loaded from its own file.
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum RawAgentEntry {
+    /// An agent written in place.
+    Inline(Box<RawAgent>),
+    /// An agent in its own file.
+    File(RawAgentFile),
+}
+
+/// An agent in its own file (folder topologies).
+#[derive(Debug, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAgentFile {
+    /// The file, relative to this one, inside its folder: `agents/billing.yaml`.
+    #[schemars(required)]
+    pub(crate) file: Option<Located<String>>,
 }
 
 /// One agent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "Baton agent")]
 pub(crate) struct RawAgent {
-    pub(crate) name: Spanned<String>,
+    /// Its name: 1 to 52 letters, digits, `_` or `-` (handoffs become `transfer_to_<name>`).
+    #[schemars(required, regex(pattern = r"^[a-zA-Z0-9_-]{1,52}$"))]
+    pub(crate) name: Option<Located<String>>,
+    /// What it does: shown to agents that hand off to it, or call it as a tool.
+    pub(crate) description: Option<String>,
+    /// Its instructions (the system prompt).
+    pub(crate) instructions: Option<String>,
+    /// The model it uses (a name from `models`; default: the topology's `model`).
+    pub(crate) model: Option<Located<String>>,
+    /// Settings sent with its requests, over its model's.
+    pub(crate) model_settings: Option<RawModelSettings>,
+    /// The tools it may call, by name.
     #[serde(default)]
-    pub(crate) description: String,
+    pub(crate) tools: Vec<Located<String>>,
+    /// The agents it may hand the conversation to.
     #[serde(default)]
-    pub(crate) instructions: String,
-    #[serde(default)]
-    pub(crate) tools: Vec<Spanned<String>>,
-    #[serde(default)]
-    pub(crate) handoffs: Vec<Spanned<String>>,
-    #[serde(default)]
-    pub(crate) handoff_style: Option<HandoffStyle>,
-    /// The model the agent uses (a name from `models:`).
-    #[serde(default)]
-    pub(crate) model: Option<Spanned<String>>,
-    /// Settings sent with the agent's requests, over its model's.
-    #[serde(default)]
-    pub(crate) model_settings: ModelSettings,
-    /// The agent's turns for the scripted model (offline runs, tests).
-    #[serde(default)]
+    pub(crate) handoffs: Vec<Located<String>>,
+    /// How it offers handoffs: one `handoff` function, or one `transfer_to_<agent>` each.
+    pub(crate) handoff_style: Option<HandoffStyleField>,
+    /// Its turns for the scripted model (offline runs and tests): the n-th request of the
+    /// agent in a run gets the n-th turn.
     pub(crate) scripted: Option<Vec<RawTurn>>,
 }
 
-/// One scripted model turn.
-#[derive(Debug, Deserialize)]
+/// One scripted model turn: text, calls, or both. A turn without calls ends the run.
+#[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawTurn {
-    #[serde(default)]
+    /// Assistant text. `{{output:<id>}}` is replaced by that call's output, `{{input}}` by
+    /// the latest user message.
     pub(crate) text: Option<String>,
+    /// Function calls, all in this one turn.
     #[serde(default)]
-    pub(crate) calls: Vec<Spanned<RawCall>>,
-    /// Shorthand for a turn whose only call is this handoff.
-    #[serde(default)]
-    pub(crate) handoff: Option<Spanned<String>>,
+    pub(crate) calls: Vec<Located<RawCall>>,
+    /// Shorthand for a last call that hands off to this agent.
+    pub(crate) handoff: Option<Located<String>>,
 }
 
-/// One scripted function call: `tool` (with `args`) or `handoff`.
-#[derive(Debug, Deserialize)]
+/// One scripted call: a `tool` (with `args`) or a `handoff`.
+#[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawCall {
-    #[serde(default)]
-    pub(crate) tool: Option<Spanned<String>>,
-    /// A mapping (sent as JSON) or a string (sent exactly as written, even if not JSON).
-    #[serde(default)]
+    /// The tool to call.
+    pub(crate) tool: Option<Located<String>>,
+    /// Its arguments: a mapping (sent as JSON) or a string (sent exactly as written).
     pub(crate) args: Option<serde_json::Value>,
-    #[serde(default)]
-    pub(crate) handoff: Option<Spanned<String>>,
-    /// A fixed call id, so later text can quote the output with `{{output:<id>}}`.
-    #[serde(default)]
+    /// The agent to hand off to.
+    pub(crate) handoff: Option<Located<String>>,
+    /// A fixed call id, so a later turn can quote the output with `{{output:<id>}}`.
     pub(crate) id: Option<String>,
+}
+
+// ===== enums =====
+
+/// `handoff` (one `handoff` function with an `agent` argument) or `transfer` (one
+/// `transfer_to_<agent>` function per target).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HandoffStyleField(pub(crate) crate::handoff::HandoffStyle);
+
+impl HandoffStyleField {
+    const NAMES: &[&str] = &["handoff", "transfer"];
+}
+
+impl JsonSchema for HandoffStyleField {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "HandoffStyle".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`handoff`: one `handoff` function whose `agent` argument names the target; `transfer`: one `transfer_to_<agent>` function per target.",
+            "enum": Self::NAMES,
+        })
+    }
+}
+
+impl FromNode for HandoffStyleField {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        use crate::handoff::HandoffStyle;
+        Some(HandoffStyleField(match r.choice(node, Self::NAMES)? {
+            0 => HandoffStyle::Handoff,
+            _ => HandoffStyle::Transfer,
+        }))
+    }
+}
+
+/// The API a model speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ProviderField(pub(crate) crate::model::Provider);
+
+impl ProviderField {
+    const NAMES: &[&str] = &["openai", "chat", "scripted"];
+}
+
+impl JsonSchema for ProviderField {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Provider".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`openai`: the OpenAI Responses API; `chat`: an OpenAI-compatible Chat Completions API (vLLM, Ollama, llama.cpp); `scripted`: the agents' scripted turns.",
+            "enum": Self::NAMES,
+        })
+    }
+}
+
+impl FromNode for ProviderField {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        use crate::model::Provider;
+        Some(ProviderField(match r.choice(node, Self::NAMES)? {
+            0 => Provider::Openai,
+            1 => Provider::Chat,
+            _ => Provider::Scripted,
+        }))
+    }
+}
+
+/// `auto`, `none`, `required`, or `{function: <name>}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ToolChoiceField(pub(crate) ToolChoice);
+
+impl ToolChoiceField {
+    const NAMES: &[&str] = &["auto", "none", "required"];
+}
+
+impl JsonSchema for ToolChoiceField {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ToolChoice".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [
+                { "enum": Self::NAMES },
+                {
+                    "type": "object",
+                    "properties": { "function": { "type": "string" } },
+                    "required": ["function"],
+                    "additionalProperties": false,
+                },
+            ],
+        })
+    }
+}
+
+impl FromNode for ToolChoiceField {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        if let Value::Map(_) = node.value {
+            let mut fields = Fields::new(r, node, "a tool choice")?;
+            let function = fields.required::<String>("function");
+            fields.finish();
+            return function.map(|f| ToolChoiceField(ToolChoice::Function(f)));
+        }
+        Some(ToolChoiceField(match r.choice(node, Self::NAMES)? {
+            0 => ToolChoice::Auto,
+            1 => ToolChoice::None,
+            _ => ToolChoice::Required,
+        }))
+    }
+}
+
+// ===== reading =====
+
+impl FromNode for RawTopology {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        let mut f = Fields::new(r, node, "a topology")?;
+        let topology = RawTopology {
+            name: f.get("name"),
+            description: f.get("description"),
+            entry: f.required("entry"),
+            handoff_style: f.get("handoff_style"),
+            limits: f.get("limits"),
+            models: f.get("models").unwrap_or_default(),
+            model: f.get("model"),
+            tools: f.get("tools").unwrap_or_default(),
+            agents: f.required("agents"),
+        };
+        f.finish();
+        Some(topology)
+    }
+}
+
+impl FromNode for RawLimits {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        let mut f = Fields::new(r, node, "limits")?;
+        let limits = RawLimits {
+            max_turns: f.get("max_turns"),
+            max_handoffs: f.get("max_handoffs"),
+            max_agent_visits: f.get("max_agent_visits"),
+            tool_timeout: f.get("tool_timeout"),
+            max_tool_calls_in_flight: f.get("max_tool_calls_in_flight"),
+        };
+        f.finish();
+        Some(limits)
+    }
+}
+
+impl FromNode for RawModel {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        let mut f = Fields::new(r, node, "a model")?;
+        let model = RawModel {
+            name: f.required("name"),
+            provider: f.required("provider"),
+            model: f.get("model"),
+            base_url: f.get("base_url"),
+            api_key_env: f.get("api_key_env"),
+            settings: f.get("settings"),
+            limits: f.get("limits"),
+        };
+        f.finish();
+        Some(model)
+    }
+}
+
+impl FromNode for RawModelSettings {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        let mut f = Fields::new(r, node, "model settings")?;
+        let temperature = in_range(&mut f, "temperature", 2.0);
+        let top_p = in_range(&mut f, "top_p", 1.0);
+        let settings = RawModelSettings {
+            temperature,
+            top_p,
+            max_output_tokens: f.get("max_output_tokens"),
+            tool_choice: f.get("tool_choice"),
+            parallel_tool_calls: f.get("parallel_tool_calls"),
+            reasoning_effort: f.get("reasoning_effort"),
+            strict_tools: f.get("strict_tools"),
+            extra: f
+                .get::<Located<serde_json::Value>>("extra")
+                .and_then(|extra| match extra.value {
+                    serde_json::Value::Object(map) => Some(map),
+                    _ => {
+                        f.reader.problems.error(
+                            &extra.at,
+                            "`extra` must be a mapping of request fields",
+                            None,
+                        );
+                        None
+                    }
+                }),
+        };
+        f.finish();
+        Some(settings)
+    }
+}
+
+/// Reads a number field that must be in `0..=max`.
+fn in_range(f: &mut Fields<'_, '_, '_>, key: &'static str, max: f64) -> Option<f64> {
+    let value = f.get::<Located<f64>>(key)?;
+    if (0.0..=max).contains(&value.value) {
+        Some(value.value)
+    } else {
+        f.reader
+            .problems
+            .error(&value.at, format!("`{key}` must be from 0 to {max}"), None);
+        None
+    }
+}
+
+impl FromNode for RawModelLimits {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        let mut f = Fields::new(r, node, "model limits")?;
+        let limits = RawModelLimits {
+            timeout: f.get("timeout"),
+            max_retries: f.get("max_retries"),
+            max_in_flight: f.get("max_in_flight"),
+        };
+        f.finish();
+        Some(limits)
+    }
+}
+
+impl FromNode for RawTool {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        let mut f = Fields::new(r, node, "a tool")?;
+        let tool = match (f.has("builtin"), f.has("agent")) {
+            (true, false) => RawTool::Builtin(RawBuiltinTool {
+                builtin: f.get("builtin"),
+                options: tool_options(&mut f),
+            }),
+            (false, false) => {
+                // A misspelt `builtin:` gets its "did you mean" from `finish`; say what is
+                // missing only when nothing looks like it.
+                let misspelt = f
+                    .keys()
+                    .any(|k| did_you_mean(k, ["builtin", "agent"]).is_some());
+                if !misspelt {
+                    f.reader.error(
+                        node,
+                        "a tool needs `builtin: <name>` or `agent: <name>`",
+                        None,
+                    );
+                }
+                f.node("builtin");
+                f.node("agent");
+                let options = tool_options(&mut f);
+                RawTool::Builtin(RawBuiltinTool {
+                    builtin: None,
+                    options,
+                })
+            }
+            (false, true) => RawTool::Agent(RawAgentTool {
+                agent: f.get("agent"),
+                name: f.get("name"),
+                description: f.get("description"),
+                options: tool_options(&mut f),
+            }),
+            (true, true) => {
+                f.reader.error(
+                    node,
+                    "a tool is either `builtin` or `agent`, not both",
+                    None,
+                );
+                return None;
+            }
+        };
+        f.finish();
+        Some(tool)
+    }
+}
+
+fn tool_options(f: &mut Fields<'_, '_, '_>) -> RawToolOptions {
+    RawToolOptions {
+        max_concurrency: f.get("max_concurrency"),
+        timeout: f.get("timeout"),
+        idempotent: f.get("idempotent"),
+        retries: f.get("retries"),
+    }
+}
+
+impl FromNode for RawAgentEntry {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        let is_file = matches!(&node.value, Value::Map(entries)
+            if entries.iter().any(|(k, _)| k.value == Value::String("file".into())));
+        if is_file {
+            let mut f = Fields::new(r, node, "an agent file entry")?;
+            let file = RawAgentFile {
+                file: f.required("file"),
+            };
+            f.finish();
+            Some(RawAgentEntry::File(file))
+        } else {
+            RawAgent::read(node, r).map(|agent| RawAgentEntry::Inline(Box::new(agent)))
+        }
+    }
+}
+
+impl FromNode for RawAgent {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        let mut f = Fields::new(r, node, "an agent")?;
+        let agent = RawAgent {
+            name: f.required("name"),
+            description: f.get("description"),
+            instructions: f.get("instructions"),
+            model: f.get("model"),
+            model_settings: f.get("model_settings"),
+            tools: f.get("tools").unwrap_or_default(),
+            handoffs: f.get("handoffs").unwrap_or_default(),
+            handoff_style: f.get("handoff_style"),
+            scripted: f.get("scripted"),
+        };
+        f.finish();
+        Some(agent)
+    }
+}
+
+impl FromNode for RawTurn {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        let mut f = Fields::new(r, node, "a scripted turn")?;
+        let turn = RawTurn {
+            text: f.get("text"),
+            calls: f.get("calls").unwrap_or_default(),
+            handoff: f.get("handoff"),
+        };
+        f.finish();
+        Some(turn)
+    }
+}
+
+impl FromNode for RawCall {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        let mut f = Fields::new(r, node, "a scripted call")?;
+        let call = RawCall {
+            tool: f.get("tool"),
+            args: f.get("args"),
+            handoff: f.get("handoff"),
+            id: f.get("id"),
+        };
+        f.finish();
+        Some(call)
+    }
 }

@@ -123,7 +123,12 @@ fn a_bad_file_gives_an_error_with_file_line_and_column() {
         "entry: a\ntools:\n  - builtin: add\nagents:\n  - name: a\n    tools: [add, mul]\n    handoffs: [b]\n",
     )
     .unwrap_err();
-    let lines: Vec<String> = err.diagnostics().iter().map(ToString::to_string).collect();
+    let lines: Vec<String> = err
+        .diagnostics()
+        .iter()
+        .filter(|d| d.is_error())
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[0].ends_with("refs.yaml:6:18: unknown tool `mul` in agent `a` (add it under `tools:` at the top level)"), "{lines:?}");
     assert!(

@@ -1,0 +1,117 @@
+//! Environment interpolation in string values: `${VAR}`, `${VAR:-default}`, and `$${` for a
+//! literal `${`.
+//!
+//! Applied by the reader to every string value (never to keys), so `model: ${MODEL:-gpt-4.1-mini}`
+//! or `base_url: ${LLM_URL}` work anywhere a string does. A `$` not followed by `{` is kept as
+//! written, so prices in instructions ("refunds over $500") need no escaping.
+
+use std::borrow::Cow;
+
+/// Looks up an environment variable.
+pub(super) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Why a string could not be interpolated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum EnvError {
+    /// `${NAME}` with `NAME` unset and no default.
+    Unset(String),
+    /// `${` not followed by a name and `}`.
+    Malformed(String),
+}
+
+/// Replaces every `${VAR}` and `${VAR:-default}` in `text`.
+///
+/// `${VAR:-default}` uses the default when `VAR` is unset or empty (as in shells and
+/// docker-compose); the default itself is not interpolated.
+pub(super) fn interpolate<'t>(text: &'t str, env: Lookup<'_>) -> Result<Cow<'t, str>, EnvError> {
+    if !text.contains("${") {
+        return Ok(Cow::Borrowed(text));
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        // `$${` is a literal `${`.
+        if rest[..start].ends_with('$') {
+            out.push_str(&rest[..start - 1]);
+            out.push_str("${");
+            rest = &rest[start + 2..];
+            continue;
+        }
+        out.push_str(&rest[..start]);
+        let body_start = start + 2;
+        let Some(len) = rest[body_start..].find('}') else {
+            return Err(EnvError::Malformed(shorten(&rest[start..])));
+        };
+        let body = &rest[body_start..body_start + len];
+        let (name, default) = match body.split_once(":-") {
+            Some((name, default)) => (name, Some(default)),
+            None => (body, None),
+        };
+        if !is_name(name) {
+            return Err(EnvError::Malformed(format!("${{{body}}}")));
+        }
+        match (
+            env(name).filter(|v| !v.is_empty() || default.is_none()),
+            default,
+        ) {
+            (Some(value), _) => out.push_str(&value),
+            (None, Some(default)) => out.push_str(default),
+            (None, None) => return Err(EnvError::Unset(name.to_owned())),
+        }
+        rest = &rest[body_start + len + 1..];
+    }
+    out.push_str(rest);
+    Ok(Cow::Owned(out))
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`
+fn is_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn shorten(text: &str) -> String {
+    text.chars().take(24).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "MODEL" => Some("gpt-4.1".into()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    fn run(text: &str) -> Result<String, EnvError> {
+        interpolate(text, &env).map(Cow::into_owned)
+    }
+
+    #[test]
+    fn variables_and_defaults_are_replaced() {
+        assert_eq!(run("m=${MODEL}!").unwrap(), "m=gpt-4.1!");
+        assert_eq!(run("${NOPE:-mini}").unwrap(), "mini");
+        assert_eq!(run("${EMPTY:-mini}").unwrap(), "mini");
+        assert_eq!(run("${EMPTY}").unwrap(), "");
+        assert_eq!(run("${MODEL:-x}/${NOPE:-}").unwrap(), "gpt-4.1/");
+    }
+
+    #[test]
+    fn dollar_signs_that_are_not_references_stay() {
+        assert_eq!(run("refunds over $500").unwrap(), "refunds over $500");
+        assert_eq!(run("literal $${MODEL}").unwrap(), "literal ${MODEL}");
+    }
+
+    #[test]
+    fn unset_and_malformed_references_are_errors() {
+        assert_eq!(run("${NOPE}"), Err(EnvError::Unset("NOPE".into())));
+        assert_eq!(run("${1X}"), Err(EnvError::Malformed("${1X}".into())));
+        assert_eq!(run("${MODEL"), Err(EnvError::Malformed("${MODEL".into())));
+    }
+}
