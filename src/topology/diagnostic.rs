@@ -51,12 +51,32 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// An error at `at`.
-    pub(super) fn error(at: Place, message: String, hint: Option<String>) -> Self {
-        Self::new(Severity::Error, at, message, hint)
+    /// A diagnostic at a line and column of `file` (for tools that report their own problems
+    /// the same way, such as `baton check` for a file too large to parse).
+    pub fn new(
+        severity: Severity,
+        file: impl Into<PathBuf>,
+        line: u32,
+        column: u32,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            file: file.into(),
+            line,
+            column,
+            len: 1,
+            severity,
+            message: message.into(),
+            hint: None,
+        }
     }
 
-    fn new(severity: Severity, at: Place, message: String, hint: Option<String>) -> Self {
+    /// An error at `at`.
+    pub(super) fn error(at: Place, message: String, hint: Option<String>) -> Self {
+        Self::at(Severity::Error, at, message, hint)
+    }
+
+    fn at(severity: Severity, at: Place, message: String, hint: Option<String>) -> Self {
         Diagnostic {
             file: at.file.to_path_buf(),
             line: at.line,
@@ -107,7 +127,7 @@ pub(super) struct Problems {
 impl Problems {
     /// Records an error.
     pub(super) fn error(&mut self, at: &Place, message: impl Into<String>, hint: Option<String>) {
-        self.list.push(Diagnostic::new(
+        self.list.push(Diagnostic::at(
             Severity::Error,
             at.clone(),
             message.into(),
@@ -117,7 +137,7 @@ impl Problems {
 
     /// Records a warning.
     pub(super) fn warning(&mut self, at: &Place, message: impl Into<String>, hint: Option<String>) {
-        self.list.push(Diagnostic::new(
+        self.list.push(Diagnostic::at(
             Severity::Warning,
             at.clone(),
             message.into(),

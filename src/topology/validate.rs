@@ -439,17 +439,18 @@ fn tools(
             }
             RawTool::Agent(a) => {
                 let Some(agent) = &a.agent else { continue };
+                let (name, at) = match &a.name {
+                    Some(name) => (name.value.clone(), name.at.clone()),
+                    None => (agent.value.clone(), agent.at.clone()),
+                };
                 let Some((_, target)) = agents.iter().find(|(n, _)| n.value == agent.value) else {
                     p.error(
                         &agent.at,
                         format!("unknown agent `{}` for an agent tool", agent.value),
                         did_you_mean(&agent.value, agents.iter().map(|(n, _)| n.value.as_str())),
                     );
+                    check_tool_name(p, &name, &at);
                     continue;
-                };
-                let (name, at) = match &a.name {
-                    Some(name) => (name.value.clone(), name.at.clone()),
-                    None => (agent.value.clone(), agent.at.clone()),
                 };
                 let description = a
                     .description
@@ -465,19 +466,7 @@ fn tools(
                 (name, kind, &a.options, at)
             }
         };
-        if check_name(&name).is_err() {
-            p.error(
-                &at,
-                format!("tool name `{name}` would be rejected by the OpenAI API"),
-                Some("use 1 to 64 letters, digits, `_` or `-`".to_owned()),
-            );
-        } else if name == HANDOFF_FUNCTION || name.starts_with(TRANSFER_PREFIX) {
-            p.error(
-                &at,
-                format!("tool name `{name}` is reserved for handoffs"),
-                Some("choose another `name:`".to_owned()),
-            );
-        }
+        check_tool_name(p, &name, &at);
         if let Some((_, first)) = tools.iter().find(|(t, _)| t.name == name) {
             p.error(
                 &at,
@@ -512,6 +501,23 @@ fn tools(
         ));
     }
     tools
+}
+
+/// A tool name must be one the OpenAI API accepts, and not a handoff function's.
+fn check_tool_name(p: &mut Problems, name: &str, at: &Place) {
+    if check_name(name).is_err() {
+        p.error(
+            at,
+            format!("tool name `{name}` would be rejected by the OpenAI API"),
+            Some("use 1 to 64 letters, digits, `_` or `-`".to_owned()),
+        );
+    } else if name == HANDOFF_FUNCTION || name.starts_with(TRANSFER_PREFIX) {
+        p.error(
+            at,
+            format!("tool name `{name}` is reserved for handoffs"),
+            Some("choose another `name:`".to_owned()),
+        );
+    }
 }
 
 fn limits(raw: Option<&RawLimits>) -> Limits {
