@@ -2,8 +2,9 @@
 //! literal `${`.
 //!
 //! Applied by the reader to every string value (never to keys), so `model: ${MODEL:-gpt-4.1-mini}`
-//! or `base_url: ${LLM_URL}` work anywhere a string does. A `$` not followed by `{` is kept as
-//! written, so prices in instructions ("refunds over $500") need no escaping.
+//! or `base_url: ${LLM_URL}` work anywhere a string does. Only `${` followed by a letter or `_`
+//! starts a reference; any other `$` is kept as written, so prices ("refunds over $500") and
+//! scripted texts (`${{output:refund}}`) need no escaping.
 
 use std::borrow::Cow;
 
@@ -39,6 +40,15 @@ pub(super) fn interpolate<'t>(text: &'t str, env: Lookup<'_>) -> Result<Cow<'t, 
         }
         out.push_str(&rest[..start]);
         let body_start = start + 2;
+        let starts_name = rest[body_start..]
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+        if !starts_name {
+            out.push_str("${");
+            rest = &rest[body_start..];
+            continue;
+        }
         let Some(len) = rest[body_start..].find('}') else {
             return Err(EnvError::Malformed(shorten(&rest[start..])));
         };
@@ -106,12 +116,14 @@ mod tests {
     fn dollar_signs_that_are_not_references_stay() {
         assert_eq!(run("refunds over $500").unwrap(), "refunds over $500");
         assert_eq!(run("literal $${MODEL}").unwrap(), "literal ${MODEL}");
+        assert_eq!(run("${{output:refund}}").unwrap(), "${{output:refund}}");
+        assert_eq!(run("${ spaced }").unwrap(), "${ spaced }");
     }
 
     #[test]
     fn unset_and_malformed_references_are_errors() {
         assert_eq!(run("${NOPE}"), Err(EnvError::Unset("NOPE".into())));
-        assert_eq!(run("${1X}"), Err(EnvError::Malformed("${1X}".into())));
+        assert_eq!(run("${X Y}"), Err(EnvError::Malformed("${X Y}".into())));
         assert_eq!(run("${MODEL"), Err(EnvError::Malformed("${MODEL".into())));
     }
 }
