@@ -239,7 +239,7 @@ fn status_message(status: u16) -> (&'static str, &'static str) {
             "The server had an error while processing your request (injected fault).",
             "server_error",
         ),
-        502 | 503 | 504 => (
+        502..=504 => (
             "The server is overloaded or not ready yet (injected fault).",
             "server_error",
         ),

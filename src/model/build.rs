@@ -109,10 +109,9 @@ pub fn build_model(
             "base URL `{base_url}` must start with http:// or https://"
         )));
     }
-    let name = config
-        .model
-        .as_deref()
-        .ok_or_else(|| problem("no `model:` name (e.g. `gpt-4.1-mini`) is configured".to_owned()))?;
+    let name = config.model.as_deref().ok_or_else(|| {
+        problem("no `model:` name (e.g. `gpt-4.1-mini`) is configured".to_owned())
+    })?;
     let label = format!("model `{}` ({name} at {base_url})", config.name);
     match config.provider {
         Provider::Openai => Ok(wrap(

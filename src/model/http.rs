@@ -67,7 +67,9 @@ where
         Err(e) if e.is_panic() => Err(ModelError::Other(
             "the HTTP exchange panicked (a bug in Baton)".to_owned(),
         )),
-        Err(_) => Err(ModelError::Other("the HTTP exchange was cancelled".to_owned())),
+        Err(_) => Err(ModelError::Other(
+            "the HTTP exchange was cancelled".to_owned(),
+        )),
     }
 }
 
@@ -145,10 +147,12 @@ impl Endpoint {
             .header(CONTENT_TYPE, "application/json")
             .body(body);
         if let Some(key) = &self.key {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
-                .map_err(|_| ModelError::Config {
-                    model: self.label.clone(),
-                    reason: "the API key contains characters a header cannot hold".to_owned(),
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
+                    ModelError::Config {
+                        model: self.label.clone(),
+                        reason: "the API key contains characters a header cannot hold".to_owned(),
+                    }
                 })?;
             value.set_sensitive(true);
             request = request.header(AUTHORIZATION, value);
@@ -285,7 +289,8 @@ mod tests {
 
     #[test]
     fn api_messages_come_from_the_error_object_or_the_text() {
-        let body = br#"{"error":{"message":"Bad thing.","type":"invalid_request_error","code":null}}"#;
+        let body =
+            br#"{"error":{"message":"Bad thing.","type":"invalid_request_error","code":null}}"#;
         assert_eq!(
             api_message(body),
             (

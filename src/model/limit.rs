@@ -38,11 +38,9 @@ impl<M: Model> Model for ConcurrencyLimit<M> {
         request: ModelRequest<'a>,
     ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
         Box::pin(async move {
-            let _permit = self
-                .semaphore
-                .acquire()
-                .await
-                .map_err(|_| ModelError::Other("the model's request limit was closed".to_owned()))?;
+            let _permit = self.semaphore.acquire().await.map_err(|_| {
+                ModelError::Other("the model's request limit was closed".to_owned())
+            })?;
             self.inner.respond(request).await
         })
     }

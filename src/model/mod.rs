@@ -19,13 +19,13 @@ mod secret;
 mod sse;
 mod timeout;
 
+pub use build::{
+    BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT, ModelChoice,
+    build_model, choose_model,
+};
 pub use check::{HistoryError, check_history};
 pub use config::{
     DEFAULT_API_KEY_ENV, ModelConfig, ModelLimits, ModelSettings, Provider, ToolChoice,
-};
-pub use build::{
-    BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT, ModelChoice, build_model,
-    choose_model,
 };
 pub use limit::ConcurrencyLimit;
 pub use retry::{Retry, RetryPolicy};

@@ -49,7 +49,9 @@ pub(crate) fn accepts_strict(schema: &Value) -> bool {
     match schema {
         Value::Object(map) => {
             let is_object = map.get("type").is_some_and(|t| {
-                t == "object" || t.as_array().is_some_and(|a| a.iter().any(|t| t == "object"))
+                t == "object"
+                    || t.as_array()
+                        .is_some_and(|a| a.iter().any(|t| t == "object"))
             });
             if is_object {
                 if map.get("additionalProperties") != Some(&Value::Bool(false)) {
@@ -83,7 +85,8 @@ mod tests {
         let closed = json!({"type": "object", "properties": {"a": {"type": "number"}},
             "required": ["a"], "additionalProperties": false});
         assert!(accepts_strict(&closed));
-        let open = json!({"type": "object", "properties": {"a": {"type": "number"}}, "required": ["a"]});
+        let open =
+            json!({"type": "object", "properties": {"a": {"type": "number"}}, "required": ["a"]});
         assert!(!accepts_strict(&open));
         let optional = json!({"type": "object", "properties": {"a": {}, "b": {}},
             "required": ["a"], "additionalProperties": false});

@@ -148,8 +148,14 @@ mod tests {
             let wait = policy.delay(retry, &api(503, None)).unwrap();
             assert!(wait >= full / 2 && wait <= full, "{retry}: {wait:?}");
         }
-        let wait = policy.delay(0, &api(429, Some(Duration::from_secs(2)))).unwrap();
+        let wait = policy
+            .delay(0, &api(429, Some(Duration::from_secs(2))))
+            .unwrap();
         assert!(wait >= Duration::from_secs(2) && wait <= Duration::from_millis(2100));
-        assert!(policy.delay(0, &api(429, Some(Duration::from_secs(3600)))).is_none());
+        assert!(
+            policy
+                .delay(0, &api(429, Some(Duration::from_secs(3600))))
+                .is_none()
+        );
     }
 }

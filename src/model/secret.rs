@@ -62,6 +62,9 @@ mod tests {
         let key = ApiKey::new("sk-test-1234567890");
         let shown = format!("{:?} {:#?}", Some(&key), vec![key.clone()]);
         assert!(!shown.contains("sk-test"), "{shown}");
-        assert_eq!(key.scrub("bad key sk-test-1234567890!"), "bad key [redacted]!");
+        assert_eq!(
+            key.scrub("bad key sk-test-1234567890!"),
+            "bad key [redacted]!"
+        );
     }
 }

@@ -129,7 +129,11 @@ mod tests {
         );
         let bytes = STREAM.as_bytes();
         for split in 0..bytes.len() {
-            assert_eq!(decode(&[&bytes[..split], &bytes[split..]]), whole, "split at {split}");
+            assert_eq!(
+                decode(&[&bytes[..split], &bytes[split..]]),
+                whole,
+                "split at {split}"
+            );
         }
         let singles: Vec<&[u8]> = bytes.chunks(1).collect();
         assert_eq!(decode(&singles), whole);

@@ -10,15 +10,27 @@
 //! - `embed`: a `Swarm` embedded in a plain `#[tokio::main]` application; shutdown.
 //! - `topology`: every file in `agents/` loads and runs; bad files give file:line errors.
 //! - `cli`: the `baton` binary as a subprocess.
+//! - `http_support`: fixtures, a mock model server per test, swarms using the HTTP clients.
+//! - `responses_http`, `chat_http`: full runs over each API, plain and streamed.
+//! - `resilience`: retries, Retry-After, timeouts, dropped connections, malformed bodies,
+//!   400/401, the in-flight cap under 200 conversations.
+//! - `mock_server`: the mock's API checks and turn inference, as another application sees it.
+//! - `secrets`: the API key never shows in logs, traces or errors.
 
+mod http_support;
 mod support;
 
+mod chat_http;
 mod cli;
 mod embed;
 mod errors_as_outputs;
 mod handoff;
 mod limits;
 mod many_conversations;
+mod mock_server;
 mod parallel_tools;
+mod resilience;
+mod responses_http;
+mod secrets;
 mod topology;
 mod turn_loop;

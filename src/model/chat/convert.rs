@@ -183,9 +183,10 @@ pub(crate) fn items_from_messages(messages: &[Value]) -> Result<(String, Vec<Ite
     // Call ids of the last assistant message that are still waiting for their tool message.
     let mut pending: Vec<String> = Vec::new();
     for (index, message) in messages.iter().enumerate() {
-        let role = message.get("role").and_then(Value::as_str).ok_or_else(|| {
-            format!("Missing required parameter: 'messages[{index}].role'.")
-        })?;
+        let role = message
+            .get("role")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("Missing required parameter: 'messages[{index}].role'."))?;
         if role != "tool" && !pending.is_empty() {
             return Err(unanswered(&pending));
         }
@@ -212,18 +213,20 @@ pub(crate) fn items_from_messages(messages: &[Value]) -> Result<(String, Vec<Ite
                     .map(Vec::as_slice)
                     .unwrap_or_default();
                 for (k, call) in calls.iter().enumerate() {
-                    let text = |key: &str| {
-                        call.get("function")
-                            .and_then(|f| f.get(key))
-                            .cloned()
-                    };
+                    let text = |key: &str| call.get("function").and_then(|f| f.get(key)).cloned();
                     let id = call.get("id").and_then(Value::as_str).ok_or_else(|| {
-                        format!("Missing required parameter: 'messages[{index}].tool_calls[{k}].id'.")
+                        format!(
+                            "Missing required parameter: 'messages[{index}].tool_calls[{k}].id'."
+                        )
                     })?;
                     let name = text("name").and_then(|n| n.as_str().map(str::to_owned)).ok_or_else(|| {
                         format!("Missing required parameter: 'messages[{index}].tool_calls[{k}].function.name'.")
                     })?;
-                    items.push(Item::function_call(id, name, arguments_text(text("arguments"))));
+                    items.push(Item::function_call(
+                        id,
+                        name,
+                        arguments_text(text("arguments")),
+                    ));
                     pending.push(id.to_owned());
                 }
             }
@@ -357,9 +360,13 @@ mod tests {
         let err = items_from_messages(&[call.clone(), json!({"role": "user", "content": "x"})])
             .unwrap_err();
         assert!(err.ends_with("did not have response messages: c1"), "{err}");
-        let err = items_from_messages(&[json!({"role": "tool", "tool_call_id": "c9", "content": "x"})])
-            .unwrap_err();
-        assert!(err.contains("must be a response to a preceeding message"), "{err}");
+        let err =
+            items_from_messages(&[json!({"role": "tool", "tool_call_id": "c9", "content": "x"})])
+                .unwrap_err();
+        assert!(
+            err.contains("must be a response to a preceeding message"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -371,7 +378,10 @@ mod tests {
         .unwrap();
         let items = reply_items(message);
         assert_eq!(items.len(), 1);
-        let Item::FunctionCall { call_id, arguments, .. } = &items[0] else {
+        let Item::FunctionCall {
+            call_id, arguments, ..
+        } = &items[0]
+        else {
             panic!("{items:?}")
         };
         assert!(call_id.starts_with("call_baton_"));

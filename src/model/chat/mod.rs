@@ -73,7 +73,8 @@ impl Model for ChatCompletions {
         let endpoint = Arc::clone(&self.inner.endpoint);
         let events = ctx.events.map(|sink| (sink.clone(), ctx.agent.to_owned()));
         Box::pin(async move {
-            let body = body.map_err(|e| endpoint.decode(format!("cannot encode the request: {e}")))?;
+            let body =
+                body.map_err(|e| endpoint.decode(format!("cannot encode the request: {e}")))?;
             http::spawn(exchange(endpoint, Bytes::from(body), stream, events)).await
         })
     }
@@ -104,7 +105,10 @@ async fn exchange(
             .feed(&chunk, &mut batch)
             .map_err(|e| endpoint.decode(e))?;
         for event in batch.drain(..) {
-            if assembler.on_event(&event.data).map_err(|e| endpoint.decode(e))? {
+            if assembler
+                .on_event(&event.data)
+                .map_err(|e| endpoint.decode(e))?
+            {
                 return Ok(assembler.finish());
             }
         }

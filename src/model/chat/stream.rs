@@ -61,7 +61,11 @@ impl Assembler {
         let Some(choice) = chunk.choices.into_iter().next() else {
             return Ok(false);
         };
-        if choice.finish_reason.as_deref().is_some_and(|r| !r.is_empty()) {
+        if choice
+            .finish_reason
+            .as_deref()
+            .is_some_and(|r| !r.is_empty())
+        {
             self.finished = true;
         }
         let Some(delta) = choice.delta.or(choice.message) else {

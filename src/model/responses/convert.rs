@@ -161,7 +161,10 @@ pub(crate) fn output_item(value: Value) -> Result<Option<Item>, String> {
             Ok(Some(Item::Reasoning { fields: map }))
         }
         other => {
-            tracing::debug!(kind = other, "skipping an output item of a type Baton does not use");
+            tracing::debug!(
+                kind = other,
+                "skipping an output item of a type Baton does not use"
+            );
             Ok(None)
         }
     }
@@ -231,7 +234,11 @@ pub(crate) fn input_item_from_json(value: &Value, index: usize) -> Result<Item, 
                         "Invalid value: '{other}'. Supported values are: 'assistant', 'system', 'developer', and 'user'."
                     ));
                 }
-                None => return Err(format!("Missing required parameter: 'input[{index}].role'.")),
+                None => {
+                    return Err(format!(
+                        "Missing required parameter: 'input[{index}].role'."
+                    ));
+                }
             };
             let content = match map.get("content") {
                 Some(c @ (Value::String(_) | Value::Array(_))) => message_text(Some(c)),

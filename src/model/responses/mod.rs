@@ -72,7 +72,8 @@ impl Model for OpenAiResponses {
         let endpoint = Arc::clone(&self.inner.endpoint);
         let events = ctx.events.map(|sink| (sink.clone(), ctx.agent.to_owned()));
         Box::pin(async move {
-            let body = body.map_err(|e| endpoint.decode(format!("cannot encode the request: {e}")))?;
+            let body =
+                body.map_err(|e| endpoint.decode(format!("cannot encode the request: {e}")))?;
             http::spawn(exchange(endpoint, Bytes::from(body), stream, events)).await
         })
     }

@@ -55,7 +55,10 @@ impl Assembler {
         match event.kind.as_str() {
             "response.output_item.added" | "response.output_item.done" => {
                 let Some(value) = event.item else {
-                    return Err(Failure::Malformed(format!("`{}` without `item`", event.kind)));
+                    return Err(Failure::Malformed(format!(
+                        "`{}` without `item`",
+                        event.kind
+                    )));
                 };
                 let done = event.kind.ends_with("done");
                 let item = convert::output_item(value).map_err(Failure::Malformed)?;
