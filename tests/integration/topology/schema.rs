@@ -1,0 +1,106 @@
+//! `baton schema`: a JSON Schema every shipped example (and every agent file of a folder
+//! topology) validates against, and that catches what editors should flag.
+
+use std::path::Path;
+
+use super::baton;
+
+/// The schema `baton schema` prints (with `--agent`: an agent file's).
+fn printed_schema(agent: bool) -> serde_json::Value {
+    let args: &[&str] = if agent {
+        &["schema", "--agent"]
+    } else {
+        &["schema"]
+    };
+    let out = baton(args);
+    assert_eq!(out.status.code(), Some(0));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn yaml_as_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn errors(validator: &jsonschema::Validator, instance: &serde_json::Value) -> Vec<String> {
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn every_example_validates_against_the_printed_schema() {
+    let schema = printed_schema(false);
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for file in super::shipped_topologies() {
+        let errors = errors(&validator, &yaml_as_json(&file));
+        assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
+    }
+    let folder =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/topologies/support_team");
+    let errors = errors(&validator, &yaml_as_json(&folder.join("topology.yaml")));
+    assert!(errors.is_empty(), "{errors:#?}");
+    let agent = jsonschema::validator_for(&printed_schema(true)).unwrap();
+    for name in ["triage", "billing"] {
+        let file = folder.join(format!("agents/{name}.yaml"));
+        let errors = errors_of(&agent, &file);
+        assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
+    }
+}
+
+fn errors_of(validator: &jsonschema::Validator, file: &Path) -> Vec<String> {
+    errors(validator, &yaml_as_json(file))
+}
+
+#[test]
+fn the_schema_rejects_what_the_loader_rejects() {
+    let validator = jsonschema::validator_for(&printed_schema(false)).unwrap();
+    let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad");
+    for name in [
+        "unknown_field",
+        "missing_entry",
+        "wrong_types",
+        "tool_kinds",
+        "bad_limits",
+    ] {
+        let file = bad.join(format!("{name}.yaml"));
+        assert!(
+            !errors_of(&validator, &file).is_empty(),
+            "{} passed the schema",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn the_schema_files_in_docs_are_what_baton_schema_prints() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    for (file, agent) in [("topology.schema.json", false), ("agent.schema.json", true)] {
+        let saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(docs.join(file)).unwrap()).unwrap();
+        assert_eq!(
+            saved,
+            printed_schema(agent),
+            "docs/{file} is stale: regenerate it with `baton schema`"
+        );
+    }
+}
+
+#[test]
+fn schema_fields_carry_their_documentation() {
+    let schema = printed_schema(false);
+    let entry = &schema["properties"]["entry"];
+    assert_eq!(entry["description"], "The agent every run starts at.");
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(required, ["entry", "agents"]);
+}
