@@ -224,7 +224,7 @@ pub(crate) struct RawAgent {
 pub(crate) struct RawTurn {
     /// Assistant text. `{{output:<id>}}` is replaced by that call's output, `{{input}}` by
     /// the latest user message.
-    pub(crate) text: Option<String>,
+    pub(crate) text: Option<Located<String>>,
     /// Function calls, all in this one turn.
     #[serde(default)]
     pub(crate) calls: Vec<Located<RawCall>>,

@@ -442,7 +442,9 @@ impl<'n, 'r, 'a> Fields<'n, 'r, 'a> {
 
     /// The node of `key`, if given (and not null); marks the field as known.
     pub(super) fn node(&mut self, key: &'static str) -> Option<&'n Node> {
-        self.known.push(key);
+        if !self.known.contains(&key) {
+            self.known.push(key);
+        }
         self.entries
             .iter()
             .find(|(k, _)| matches!(&k.value, Value::String(n) if n == key))
@@ -493,13 +495,8 @@ impl<'n, 'r, 'a> Fields<'n, 'r, 'a> {
             if self.known.contains(&name.as_str()) {
                 continue;
             }
-            let hint = did_you_mean(name, self.known.iter().copied()).unwrap_or_else(|| {
-                format!(
-                    "{} fields: {}",
-                    capitalize(self.what),
-                    self.known.join(", ")
-                )
-            });
+            let hint = did_you_mean(name, self.known.iter().copied())
+                .unwrap_or_else(|| format!("known fields: {}", self.known.join(", ")));
             self.reader.error(
                 key,
                 format!("unknown field `{name}` in {}", self.what),
@@ -507,14 +504,6 @@ impl<'n, 'r, 'a> Fields<'n, 'r, 'a> {
             );
         }
     }
-}
-
-/// "an agent" -> "An agent"
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// Suggests the closest of `candidates` to a misspelt `name`.

@@ -55,7 +55,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
             p.error(
                 &name.at,
                 format!("agent `{}` is defined twice", name.value),
-                Some(format!("the first is at {}", short_place(&first.at))),
+                Some(format!("the first is at {}", first_at(&first.at, &name.at))),
             );
             continue;
         }
@@ -125,6 +125,12 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     let mut scripted = ScriptedModel::new();
     let mut graph = Graph::new(agents.len());
     let mut handoff_graph = Graph::new(agents.len());
+    // A reference to an agent that does not exist leaves the graph incomplete: reachability
+    // would then blame agents that a fixed typo would reach.
+    let mut dangling = raw.tools.iter().any(|t| {
+        matches!(&t.value, RawTool::Agent(a)
+            if a.agent.as_ref().is_some_and(|n| index_of(&n.value).is_none()))
+    });
     for (i, (name, agent)) in agents.iter().enumerate() {
         let name = &name.value;
         check_list(p, &agent.tools, "tool", name);
@@ -165,6 +171,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
                 graph.add(i, j);
                 handoff_graph.add(i, j);
             } else {
+                dangling = true;
                 p.error(
                     &target.at,
                     format!(
@@ -220,7 +227,9 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
 
     // ----- the graph -----
     let limits = limits(raw.limits.as_ref());
-    if let Some(start) = entry.and_then(|e| index_of(&e.value)) {
+    if let Some(start) = entry.and_then(|e| index_of(&e.value))
+        && !dangling
+    {
         let reached = graph.search(start);
         for (i, (name, _)) in agents.iter().enumerate() {
             if reached[i].is_none() {
@@ -282,9 +291,13 @@ fn default_name(main: &Path, folder: Option<&Path>) -> String {
         )
 }
 
-/// `file:line` for hints.
-fn short_place(at: &Place) -> String {
-    format!("{}:{}", at.file.display(), at.line)
+/// Where the first of two definitions is: `line 4`, or `agents/x.yaml:4` in another file.
+fn first_at(first: &Place, here: &Place) -> String {
+    if first.file == here.file {
+        format!("line {}", first.line)
+    } else {
+        format!("{}:{}", first.file.display(), first.line)
+    }
 }
 
 /// `agents: a, b, c` (at most ten names), or nothing if there are none.
@@ -323,7 +336,7 @@ fn models(p: &mut Problems, raw: &[RawModel]) -> Vec<ModelConfig> {
             p.error(
                 &name.at,
                 format!("model `{}` is defined twice", name.value),
-                Some(format!("the first is at {}", short_place(places[i]))),
+                Some(format!("the first is at {}", first_at(places[i], &name.at))),
             );
             continue;
         }
@@ -471,7 +484,7 @@ fn tools(
             p.error(
                 &at,
                 format!("tool `{name}` is defined twice"),
-                Some(format!("the first is at {}", short_place(first))),
+                Some(format!("the first is at {}", first_at(first, &at))),
             );
             continue;
         }
@@ -626,16 +639,13 @@ fn turn(
     ids: &HashSet<&str>,
 ) -> ScriptedTurn {
     if let Some(text) = &raw.text {
-        for id in output_refs(text) {
+        for id in output_refs(&text.value) {
             if !ids.contains(id) {
-                // Texts have no finer location than their turn; point at the agent.
-                if let Some(at) = agent.name.as_ref().map(|n| &n.at) {
-                    p.warning(
-                        at,
-                        format!("a scripted text of agent `{name}` quotes `{{{{output:{id}}}}}`, but no scripted call has the id `{id}`"),
-                        Some("give the call `id: ` so its output can be quoted".to_owned()),
-                    );
-                }
+                p.warning(
+                    &text.at,
+                    format!("this text quotes `{{{{output:{id}}}}}`, but no scripted call has the id `{id}`"),
+                    Some(format!("add `id: {id}` to the scripted call whose output it means")),
+                );
             }
         }
     }
@@ -649,7 +659,7 @@ fn turn(
         calls.push(ScriptedCall::handoff(target.value.clone()));
     }
     ScriptedTurn {
-        text: raw.text.clone(),
+        text: raw.text.as_ref().map(|t| t.value.clone()),
         calls,
     }
 }
