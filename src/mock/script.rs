@@ -246,7 +246,7 @@ tools:
 agents:
   - name: a
     instructions: Route.
-    handoffs: [b]
+    handoffs: [b, c]
     scripted:
       - handoff: b
   - name: b

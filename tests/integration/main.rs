@@ -15,6 +15,8 @@
 //! - `resilience`: retries, Retry-After, timeouts, dropped connections, malformed bodies,
 //!   400/401, the in-flight cap under 200 conversations.
 //! - `mock_server`: the mock's API checks and turn inference, as another application sees it.
+//! - `cli_http`: `baton run` against a live (mock) server from the environment alone;
+//!   `baton mock-model` as a subprocess.
 //! - `secrets`: the API key never shows in logs, traces or errors.
 
 mod http_support;
@@ -22,6 +24,7 @@ mod support;
 
 mod chat_http;
 mod cli;
+mod cli_http;
 mod embed;
 mod errors_as_outputs;
 mod handoff;
