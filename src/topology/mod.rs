@@ -284,3 +284,70 @@ impl Topology {
         self.builder().start()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "LLM_URL").then(|| "http://localhost:8000/v1".to_owned())
+    }
+
+    #[test]
+    fn variables_are_interpolated_in_string_values_only() {
+        let yaml = "\
+entry: a
+models:
+  - name: m
+    provider: chat
+    base_url: ${LLM_URL}
+    model: ${LLM_MODEL:-llama3.1}
+agents:
+  - name: a
+    model: m
+    instructions: Refunds over $500 need a manager.
+";
+        let topology = check(yaml, Path::new("t.yaml"), None, &env).unwrap();
+        let model = topology.model_of("a").unwrap();
+        assert_eq!(model.base_url.as_deref(), Some("http://localhost:8000/v1"));
+        assert_eq!(model.model.as_deref(), Some("llama3.1"));
+        assert_eq!(
+            topology.agents()[0].instructions,
+            "Refunds over $500 need a manager."
+        );
+    }
+
+    #[test]
+    fn every_problem_of_a_file_is_reported_at_once_in_position_order() {
+        let yaml = "\
+entry: triag
+tools:
+  - builtin: add
+  - builtin: sqroot
+agents:
+  - name: triage
+    handoffs: [calculater, triage]
+    toolz: [add]
+  - name: calculator
+    tools: [add, ad]
+";
+        let err = check(yaml, Path::new("t.yaml"), None, &env).unwrap_err();
+        let lines: Vec<String> = err
+            .diagnostics()
+            .iter()
+            .filter(|d| d.is_error())
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "t.yaml:1:8: entry agent `triag` is not defined (did you mean `triage`?)",
+                "t.yaml:4:14: unknown builtin tool `sqroot` (did you mean `sqrt`?)",
+                "t.yaml:7:16: unknown handoff target `calculater` in agent `triage` (did you mean `calculator`?)",
+                "t.yaml:7:28: agent `triage` hands off to itself (an agent keeps the conversation by answering; remove this handoff)",
+                "t.yaml:8:5: unknown field `toolz` in an agent (did you mean `tools`?)",
+                "t.yaml:10:18: unknown tool `ad` in agent `calculator` (did you mean `add`?)",
+            ]
+        );
+    }
+}
