@@ -21,7 +21,7 @@ fn parse(text: &str) -> Result<topology::Topology, TopologyError> {
 /// Parses `text`, asserts it fails within [`LIMIT`], and returns the error's text.
 fn refused(text: &str) -> String {
     let start = Instant::now();
-    let err = parse(text).err().expect("hostile input was accepted");
+    let err = parse(text).expect_err("hostile input was accepted");
     let took = start.elapsed();
     assert!(took < LIMIT, "took {took:?}");
     let message = err.to_string();
