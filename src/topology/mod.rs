@@ -34,6 +34,8 @@ mod load;
 mod raw;
 mod read;
 mod schema;
+mod script;
+mod section;
 mod tree;
 mod validate;
 

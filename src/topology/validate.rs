@@ -3,9 +3,9 @@
 //! The reader has already reported wrong types, missing and unknown fields; here come the
 //! problems that need the whole picture: names (unique, and ones the OpenAI API accepts),
 //! references (the entry agent, tools, handoff targets, models, with "did you mean" hints),
-//! tool options, scripted turns, and the graph: agents unreachable from the entry agent,
-//! agent tools that could call themselves (errors), and handoff cycles (warnings: they are
-//! real flows, and the run limits bound them).
+//! tool options (`section`), scripted turns (`script`), and the graph: agents unreachable
+//! from the entry agent, agent tools that could call themselves (errors), and handoff cycles
+//! (warnings: they are real flows, and the run limits bound them).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -14,24 +14,16 @@ use std::sync::Arc;
 use super::diagnostic::{Place, Problems, TopologyError};
 use super::graph::Graph;
 use super::load::Loaded;
-use super::raw::{RawAgent, RawCall, RawLimits, RawModel, RawModelSettings, RawTool, RawTurn};
+use super::raw::{RawAgent, RawLimits, RawTool};
 use super::read::{Located, did_you_mean};
-use super::{ToolConfig, ToolKind, Topology};
+use super::{ToolConfig, ToolKind, Topology, script, section};
 use crate::agent::{Agent, Limits};
-use crate::handoff::{HANDOFF_FUNCTION, TRANSFER_PREFIX};
-use crate::model::{
-    DEFAULT_API_KEY_ENV, ModelConfig, ModelLimits, ModelSettings, ScriptedCall, ScriptedModel,
-    ScriptedTurn,
-};
-use crate::tool::ToolOptions;
-use crate::tool::builtin;
+use crate::handoff::TRANSFER_PREFIX;
+use crate::model::{ScriptedModel, ScriptedTurn};
 use crate::tool::def::check_name;
 
 /// The longest agent name: handoffs call `transfer_to_<name>`, and function names stop at 64.
 pub(super) const MAX_AGENT_NAME: usize = 64 - TRANSFER_PREFIX.len();
-
-/// Threads a blocking tool's pool may have.
-const MAX_POOL_THREADS: u32 = 256;
 
 pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     let Loaded {
@@ -92,7 +84,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     }
 
     // ----- models -----
-    let models = models(p, &raw.models);
+    let models = section::models(p, &raw.models);
     let model_ref = |p: &mut Problems, name: &Located<String>| -> Option<String> {
         if models.iter().any(|m| m.name == name.value) {
             Some(name.value.clone())
@@ -109,7 +101,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     let default_model = raw.model.as_ref().and_then(|m| model_ref(p, m));
 
     // ----- tools -----
-    let tools = tools(p, &raw.tools, &agents);
+    let tools = section::tools(p, &raw.tools, &agents);
     let tool_names: Vec<&str> = tools.iter().map(|(t, _)| t.name.as_str()).collect();
 
     // ----- agents: references, models, scripts -----
@@ -202,7 +194,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
         if let Some(turns) = &agent.scripted {
             let turns: Vec<ScriptedTurn> = turns
                 .iter()
-                .map(|t| turn(p, t, agent, name, &call_ids))
+                .map(|t| script::turn(p, t, agent, name, &call_ids))
                 .collect();
             scripted = scripted.with_agent(name.clone(), turns);
         }
@@ -212,7 +204,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
                 agent
                     .model_settings
                     .as_ref()
-                    .map(settings)
+                    .map(section::settings)
                     .unwrap_or_default(),
             )
             .with_description(agent.description.clone().unwrap_or_default())
@@ -292,7 +284,7 @@ fn default_name(main: &Path, folder: Option<&Path>) -> String {
 }
 
 /// Where the first of two definitions is: `line 4`, or `agents/x.yaml:4` in another file.
-fn first_at(first: &Place, here: &Place) -> String {
+pub(super) fn first_at(first: &Place, here: &Place) -> String {
     if first.file == here.file {
         format!("line {}", first.line)
     } else {
@@ -301,7 +293,7 @@ fn first_at(first: &Place, here: &Place) -> String {
 }
 
 /// `agents: a, b, c` (at most ten names), or nothing if there are none.
-fn list_hint(what: &str, names: &[&str]) -> Option<String> {
+pub(super) fn list_hint(what: &str, names: &[&str]) -> Option<String> {
     if names.is_empty() {
         return None;
     }
@@ -322,214 +314,6 @@ fn check_list(p: &mut Problems, list: &[Located<String>], what: &str, agent: &st
                 None,
             );
         }
-    }
-}
-
-fn models(p: &mut Problems, raw: &[RawModel]) -> Vec<ModelConfig> {
-    let mut models: Vec<ModelConfig> = Vec::with_capacity(raw.len());
-    let mut places: Vec<&Place> = Vec::new();
-    for model in raw {
-        let (Some(name), Some(provider)) = (&model.name, model.provider) else {
-            continue;
-        };
-        if let Some(i) = models.iter().position(|m| m.name == name.value) {
-            p.error(
-                &name.at,
-                format!("model `{}` is defined twice", name.value),
-                Some(format!("the first is at {}", first_at(places[i], &name.at))),
-            );
-            continue;
-        }
-        if let Some(url) = &model.base_url
-            && !(url.value.starts_with("http://") || url.value.starts_with("https://"))
-        {
-            p.error(
-                &url.at,
-                format!(
-                    "`base_url` must be an http:// or https:// URL, not `{}`",
-                    url.value
-                ),
-                Some("for example `http://localhost:11434/v1`".to_owned()),
-            );
-        }
-        if let Some(var) = &model.api_key_env
-            && !is_env_name(&var.value)
-        {
-            p.error(
-                &var.at,
-                format!(
-                    "`api_key_env` names an environment variable, not `{}`",
-                    var.value
-                ),
-                Some(
-                    "write the variable's name (`OPENAI_API_KEY`), never the key itself".to_owned(),
-                ),
-            );
-        }
-        let mut limits = ModelLimits::default();
-        if let Some(l) = &model.limits {
-            limits.timeout = l.timeout.map(|d| d.0);
-            limits.max_retries = l.max_retries.map(|r| r.0);
-            limits.max_in_flight = l.max_in_flight.map(|n| n.0 as usize);
-        }
-        places.push(&name.at);
-        models.push(ModelConfig {
-            name: name.value.clone(),
-            provider: provider.0,
-            model: model.model.clone(),
-            base_url: model.base_url.as_ref().map(|u| u.value.clone()),
-            api_key_env: model
-                .api_key_env
-                .as_ref()
-                .map_or_else(|| DEFAULT_API_KEY_ENV.to_owned(), |v| v.value.clone()),
-            settings: model.settings.as_ref().map(settings).unwrap_or_default(),
-            limits,
-        });
-    }
-    models
-}
-
-/// `[A-Za-z_][A-Za-z0-9_]*`
-fn is_env_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-fn settings(raw: &RawModelSettings) -> ModelSettings {
-    // A full literal: a field added to `ModelSettings` fails to compile here, and the unit test
-    // `model_settings_mirror_every_field` checks that `RawModelSettings` reads it.
-    ModelSettings {
-        temperature: raw.temperature,
-        top_p: raw.top_p,
-        max_output_tokens: raw.max_output_tokens.map(|t| t.0),
-        tool_choice: raw.tool_choice.clone().map(|c| c.0),
-        parallel_tool_calls: raw.parallel_tool_calls,
-        reasoning_effort: raw.reasoning_effort.clone(),
-        strict_tools: raw.strict_tools,
-        extra: raw.extra.clone().unwrap_or_default(),
-    }
-}
-
-/// Checks the `tools:` section; returns each tool with where it is defined.
-fn tools(
-    p: &mut Problems,
-    raw: &[Located<RawTool>],
-    agents: &[(&Located<String>, &RawAgent)],
-) -> Vec<(ToolConfig, Place)> {
-    let mut tools: Vec<(ToolConfig, Place)> = Vec::with_capacity(raw.len());
-    for tool in raw {
-        let (name, kind, options, at) = match &tool.value {
-            RawTool::Builtin(b) => {
-                let Some(name) = &b.builtin else { continue };
-                let Some(register) = builtin::find(&name.value) else {
-                    p.error(
-                        &name.at,
-                        format!("unknown builtin tool `{}`", name.value),
-                        did_you_mean(&name.value, builtin::NAMES.iter().copied())
-                            .or_else(|| list_hint("builtins", builtin::NAMES)),
-                    );
-                    continue;
-                };
-                if name.value == "burn_ms"
-                    && let Some(n) = &b.options.max_concurrency
-                    && n.value.0 > MAX_POOL_THREADS
-                {
-                    p.error(
-                        &n.at,
-                        format!("`max_concurrency` of `burn_ms` is its thread count: at most {MAX_POOL_THREADS}"),
-                        None,
-                    );
-                }
-                (
-                    name.value.clone(),
-                    ToolKind::Builtin(register),
-                    &b.options,
-                    name.at.clone(),
-                )
-            }
-            RawTool::Agent(a) => {
-                let Some(agent) = &a.agent else { continue };
-                let (name, at) = match &a.name {
-                    Some(name) => (name.value.clone(), name.at.clone()),
-                    None => (agent.value.clone(), agent.at.clone()),
-                };
-                let Some((_, target)) = agents.iter().find(|(n, _)| n.value == agent.value) else {
-                    p.error(
-                        &agent.at,
-                        format!("unknown agent `{}` for an agent tool", agent.value),
-                        did_you_mean(&agent.value, agents.iter().map(|(n, _)| n.value.as_str())),
-                    );
-                    check_tool_name(p, &name, &at);
-                    continue;
-                };
-                let description = a
-                    .description
-                    .clone()
-                    .or_else(|| target.description.clone())
-                    .unwrap_or_else(|| {
-                        format!("Asks the {} agent and returns its answer.", agent.value)
-                    });
-                let kind = ToolKind::Agent {
-                    agent: agent.value.clone(),
-                    description,
-                };
-                (name, kind, &a.options, at)
-            }
-        };
-        check_tool_name(p, &name, &at);
-        if let Some((_, first)) = tools.iter().find(|(t, _)| t.name == name) {
-            p.error(
-                &at,
-                format!("tool `{name}` is defined twice"),
-                Some(format!("the first is at {}", first_at(first, &at))),
-            );
-            continue;
-        }
-        if let Some(retries) = &options.retries
-            && retries.value.0 > 0
-            && options.idempotent != Some(true)
-        {
-            p.warning(
-                &retries.at,
-                format!("`retries` has no effect: tool `{name}` is not marked `idempotent: true`"),
-                Some("only idempotent tools are retried".to_owned()),
-            );
-        }
-        let options = ToolOptions {
-            max_concurrency: options.max_concurrency.as_ref().map(|n| n.value.0 as usize),
-            timeout: options.timeout.map(|d| d.0),
-            idempotent: options.idempotent.unwrap_or(false),
-            retries: options.retries.as_ref().map_or(0, |r| r.value.0),
-        };
-        tools.push((
-            ToolConfig {
-                name,
-                kind,
-                options,
-            },
-            at,
-        ));
-    }
-    tools
-}
-
-/// A tool name must be one the OpenAI API accepts, and not a handoff function's.
-fn check_tool_name(p: &mut Problems, name: &str, at: &Place) {
-    if check_name(name).is_err() {
-        p.error(
-            at,
-            format!("tool name `{name}` would be rejected by the OpenAI API"),
-            Some("use 1 to 64 letters, digits, `_` or `-`".to_owned()),
-        );
-    } else if name == HANDOFF_FUNCTION || name.starts_with(TRANSFER_PREFIX) {
-        p.error(
-            at,
-            format!("tool name `{name}` is reserved for handoffs"),
-            Some("choose another `name:`".to_owned()),
-        );
     }
 }
 
@@ -627,142 +411,5 @@ fn recursive_tool(
             ),
             Some("a nested run must not reach the tool that started it; remove the tool from that agent or break the chain".to_owned()),
         );
-    }
-}
-
-/// Builds one scripted turn, checking its calls.
-fn turn(
-    p: &mut Problems,
-    raw: &RawTurn,
-    agent: &RawAgent,
-    name: &str,
-    ids: &HashSet<&str>,
-) -> ScriptedTurn {
-    if let Some(text) = &raw.text {
-        for id in output_refs(&text.value) {
-            if !ids.contains(id) {
-                p.warning(
-                    &text.at,
-                    format!("this text quotes `{{{{output:{id}}}}}`, but no scripted call has the id `{id}`"),
-                    Some(format!("add `id: {id}` to the scripted call whose output it means")),
-                );
-            }
-        }
-    }
-    let mut calls: Vec<ScriptedCall> = raw
-        .calls
-        .iter()
-        .filter_map(|c| call(p, c, agent, name))
-        .collect();
-    if let Some(target) = &raw.handoff {
-        check_scripted_handoff(p, target, agent, name);
-        calls.push(ScriptedCall::handoff(target.value.clone()));
-    }
-    ScriptedTurn {
-        text: raw.text.as_ref().map(|t| t.value.clone()),
-        calls,
-    }
-}
-
-/// The ids quoted as `{{output:<id>}}` in a scripted text.
-fn output_refs(text: &str) -> impl Iterator<Item = &str> {
-    text.split("{{output:")
-        .skip(1)
-        .filter_map(|rest| rest.split_once("}}").map(|(id, _)| id))
-}
-
-fn call(
-    p: &mut Problems,
-    raw: &Located<RawCall>,
-    agent: &RawAgent,
-    name: &str,
-) -> Option<ScriptedCall> {
-    let call = &raw.value;
-    let made = match (&call.tool, &call.handoff) {
-        (Some(tool), None) => {
-            if !agent.tools.iter().any(|t| t.value == tool.value) {
-                p.warning(
-                    &tool.at,
-                    format!("scripted call to `{}`, which agent `{name}` cannot call", tool.value),
-                    Some("the call will get an error output; add the tool to the agent's `tools` if that is not the point".to_owned()),
-                );
-            }
-            let arguments = match &call.args {
-                None => "{}".to_owned(),
-                Some(serde_json::Value::String(text)) => text.clone(),
-                Some(value) => value.to_string(),
-            };
-            ScriptedCall::tool_raw(tool.value.clone(), arguments)
-        }
-        (None, Some(target)) if call.args.is_none() => {
-            check_scripted_handoff(p, target, agent, name);
-            ScriptedCall::handoff(target.value.clone())
-        }
-        (None, Some(_)) => {
-            p.error(&raw.at, "a scripted handoff takes no `args`", None);
-            return None;
-        }
-        _ => {
-            p.error(
-                &raw.at,
-                "a scripted call needs exactly one of `tool` or `handoff`",
-                None,
-            );
-            return None;
-        }
-    };
-    Some(match &call.id {
-        Some(id) => made.with_id(id.clone()),
-        None => made,
-    })
-}
-
-fn check_scripted_handoff(
-    p: &mut Problems,
-    target: &Located<String>,
-    agent: &RawAgent,
-    name: &str,
-) {
-    if !agent.handoffs.iter().any(|h| h.value == target.value) {
-        p.warning(
-            &target.at,
-            format!(
-                "scripted handoff to `{}`, which is not among agent `{name}`'s handoffs",
-                target.value
-            ),
-            Some("the handoff will get an error output; add it to the agent's `handoffs` if that is not the point".to_owned()),
-        );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The field names serde knows for `ModelSettings`, read from its unknown-field error.
-    fn model_settings_fields() -> Vec<String> {
-        let error = serde_json::from_value::<ModelSettings>(serde_json::json!({"?": 0}))
-            .unwrap_err()
-            .to_string();
-        let list = error.split("expected one of ").nth(1).unwrap();
-        let list = list.split(" at line").next().unwrap();
-        list.split(", ")
-            .map(|f| f.trim_matches('`').to_owned())
-            .collect()
-    }
-
-    #[test]
-    fn model_settings_mirror_every_field() {
-        let schema = serde_json::Value::from(schemars::schema_for!(RawModelSettings));
-        let mut mirrored: Vec<String> = schema["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
-        let mut fields = model_settings_fields();
-        mirrored.sort();
-        fields.sort();
-        assert_eq!(mirrored, fields, "update RawModelSettings and `settings`");
     }
 }

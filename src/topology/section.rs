@@ -1,0 +1,256 @@
+//! The `models:` and `tools:` sections: names, references and option values checked, and
+//! the runtime configs built from them.
+
+use super::diagnostic::{Place, Problems};
+use super::raw::{RawAgent, RawModel, RawModelSettings, RawTool};
+use super::read::{Located, did_you_mean};
+use super::validate::{first_at, list_hint};
+use super::{ToolConfig, ToolKind};
+use crate::handoff::{HANDOFF_FUNCTION, TRANSFER_PREFIX};
+use crate::model::{DEFAULT_API_KEY_ENV, ModelConfig, ModelLimits, ModelSettings};
+use crate::tool::ToolOptions;
+use crate::tool::builtin;
+use crate::tool::def::check_name;
+
+/// Threads a blocking tool's pool may have.
+const MAX_POOL_THREADS: u32 = 256;
+
+pub(super) fn models(p: &mut Problems, raw: &[RawModel]) -> Vec<ModelConfig> {
+    let mut models: Vec<ModelConfig> = Vec::with_capacity(raw.len());
+    let mut places: Vec<&Place> = Vec::new();
+    for model in raw {
+        let (Some(name), Some(provider)) = (&model.name, model.provider) else {
+            continue;
+        };
+        if let Some(i) = models.iter().position(|m| m.name == name.value) {
+            p.error(
+                &name.at,
+                format!("model `{}` is defined twice", name.value),
+                Some(format!("the first is at {}", first_at(places[i], &name.at))),
+            );
+            continue;
+        }
+        if let Some(url) = &model.base_url
+            && !(url.value.starts_with("http://") || url.value.starts_with("https://"))
+        {
+            p.error(
+                &url.at,
+                format!(
+                    "`base_url` must be an http:// or https:// URL, not `{}`",
+                    url.value
+                ),
+                Some("for example `http://localhost:11434/v1`".to_owned()),
+            );
+        }
+        if let Some(var) = &model.api_key_env
+            && !is_env_name(&var.value)
+        {
+            p.error(
+                &var.at,
+                format!(
+                    "`api_key_env` names an environment variable, not `{}`",
+                    var.value
+                ),
+                Some(
+                    "write the variable's name (`OPENAI_API_KEY`), never the key itself".to_owned(),
+                ),
+            );
+        }
+        let mut limits = ModelLimits::default();
+        if let Some(l) = &model.limits {
+            limits.timeout = l.timeout.map(|d| d.0);
+            limits.max_retries = l.max_retries.map(|r| r.0);
+            limits.max_in_flight = l.max_in_flight.map(|n| n.0 as usize);
+        }
+        places.push(&name.at);
+        models.push(ModelConfig {
+            name: name.value.clone(),
+            provider: provider.0,
+            model: model.model.clone(),
+            base_url: model.base_url.as_ref().map(|u| u.value.clone()),
+            api_key_env: model
+                .api_key_env
+                .as_ref()
+                .map_or_else(|| DEFAULT_API_KEY_ENV.to_owned(), |v| v.value.clone()),
+            settings: model.settings.as_ref().map(settings).unwrap_or_default(),
+            limits,
+        });
+    }
+    models
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`
+fn is_env_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+pub(super) fn settings(raw: &RawModelSettings) -> ModelSettings {
+    // A full literal: a field added to `ModelSettings` fails to compile here, and the unit test
+    // `model_settings_mirror_every_field` checks that `RawModelSettings` reads it.
+    ModelSettings {
+        temperature: raw.temperature,
+        top_p: raw.top_p,
+        max_output_tokens: raw.max_output_tokens.map(|t| t.0),
+        tool_choice: raw.tool_choice.clone().map(|c| c.0),
+        parallel_tool_calls: raw.parallel_tool_calls,
+        reasoning_effort: raw.reasoning_effort.clone(),
+        strict_tools: raw.strict_tools,
+        extra: raw.extra.clone().unwrap_or_default(),
+    }
+}
+
+/// Checks the `tools:` section; returns each tool with where it is defined.
+pub(super) fn tools(
+    p: &mut Problems,
+    raw: &[Located<RawTool>],
+    agents: &[(&Located<String>, &RawAgent)],
+) -> Vec<(ToolConfig, Place)> {
+    let mut tools: Vec<(ToolConfig, Place)> = Vec::with_capacity(raw.len());
+    for tool in raw {
+        let (name, kind, options, at) = match &tool.value {
+            RawTool::Builtin(b) => {
+                let Some(name) = &b.builtin else { continue };
+                let Some(register) = builtin::find(&name.value) else {
+                    p.error(
+                        &name.at,
+                        format!("unknown builtin tool `{}`", name.value),
+                        did_you_mean(&name.value, builtin::NAMES.iter().copied())
+                            .or_else(|| list_hint("builtins", builtin::NAMES)),
+                    );
+                    continue;
+                };
+                if name.value == "burn_ms"
+                    && let Some(n) = &b.options.max_concurrency
+                    && n.value.0 > MAX_POOL_THREADS
+                {
+                    p.error(
+                        &n.at,
+                        format!("`max_concurrency` of `burn_ms` is its thread count: at most {MAX_POOL_THREADS}"),
+                        None,
+                    );
+                }
+                (
+                    name.value.clone(),
+                    ToolKind::Builtin(register),
+                    &b.options,
+                    name.at.clone(),
+                )
+            }
+            RawTool::Agent(a) => {
+                let Some(agent) = &a.agent else { continue };
+                let (name, at) = match &a.name {
+                    Some(name) => (name.value.clone(), name.at.clone()),
+                    None => (agent.value.clone(), agent.at.clone()),
+                };
+                let Some((_, target)) = agents.iter().find(|(n, _)| n.value == agent.value) else {
+                    p.error(
+                        &agent.at,
+                        format!("unknown agent `{}` for an agent tool", agent.value),
+                        did_you_mean(&agent.value, agents.iter().map(|(n, _)| n.value.as_str())),
+                    );
+                    check_tool_name(p, &name, &at);
+                    continue;
+                };
+                let description = a
+                    .description
+                    .clone()
+                    .or_else(|| target.description.clone())
+                    .unwrap_or_else(|| {
+                        format!("Asks the {} agent and returns its answer.", agent.value)
+                    });
+                let kind = ToolKind::Agent {
+                    agent: agent.value.clone(),
+                    description,
+                };
+                (name, kind, &a.options, at)
+            }
+        };
+        check_tool_name(p, &name, &at);
+        if let Some((_, first)) = tools.iter().find(|(t, _)| t.name == name) {
+            p.error(
+                &at,
+                format!("tool `{name}` is defined twice"),
+                Some(format!("the first is at {}", first_at(first, &at))),
+            );
+            continue;
+        }
+        if let Some(retries) = &options.retries
+            && retries.value.0 > 0
+            && options.idempotent != Some(true)
+        {
+            p.warning(
+                &retries.at,
+                format!("`retries` has no effect: tool `{name}` is not marked `idempotent: true`"),
+                Some("only idempotent tools are retried".to_owned()),
+            );
+        }
+        let options = ToolOptions {
+            max_concurrency: options.max_concurrency.as_ref().map(|n| n.value.0 as usize),
+            timeout: options.timeout.map(|d| d.0),
+            idempotent: options.idempotent.unwrap_or(false),
+            retries: options.retries.as_ref().map_or(0, |r| r.value.0),
+        };
+        tools.push((
+            ToolConfig {
+                name,
+                kind,
+                options,
+            },
+            at,
+        ));
+    }
+    tools
+}
+
+/// A tool name must be one the OpenAI API accepts, and not a handoff function's.
+fn check_tool_name(p: &mut Problems, name: &str, at: &Place) {
+    if check_name(name).is_err() {
+        p.error(
+            at,
+            format!("tool name `{name}` would be rejected by the OpenAI API"),
+            Some("use 1 to 64 letters, digits, `_` or `-`".to_owned()),
+        );
+    } else if name == HANDOFF_FUNCTION || name.starts_with(TRANSFER_PREFIX) {
+        p.error(
+            at,
+            format!("tool name `{name}` is reserved for handoffs"),
+            Some("choose another `name:`".to_owned()),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The field names serde knows for `ModelSettings`, read from its unknown-field error.
+    fn model_settings_fields() -> Vec<String> {
+        let error = serde_json::from_value::<ModelSettings>(serde_json::json!({"?": 0}))
+            .unwrap_err()
+            .to_string();
+        let list = error.split("expected one of ").nth(1).unwrap();
+        let list = list.split(" at line").next().unwrap();
+        list.split(", ")
+            .map(|f| f.trim_matches('`').to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn model_settings_mirror_every_field() {
+        let schema = serde_json::Value::from(schemars::schema_for!(RawModelSettings));
+        let mut mirrored: Vec<String> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let mut fields = model_settings_fields();
+        mirrored.sort();
+        fields.sort();
+        assert_eq!(mirrored, fields, "update RawModelSettings and `settings`");
+    }
+}
