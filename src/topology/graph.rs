@@ -128,39 +128,55 @@ impl Topology {
     /// at by `start`), handoff edges, agent tools as dotted edges to the agent they run, and
     /// built-in tools as side nodes.
     pub fn to_mermaid(&self) -> String {
+        // Node ids are positions (`a0`, `t0`): names may hold `-`, which Mermaid could read
+        // as part of an arrow.
+        let agent_id = |name: &str| {
+            let i = self.agents.iter().position(|a| a.name == name);
+            format!("a{}", i.unwrap_or(usize::MAX))
+        };
+        let tool_id = |name: &str| {
+            let i = self.tools.iter().position(|t| t.name == name);
+            format!("t{}", i.unwrap_or(usize::MAX))
+        };
         let mut out = String::from("flowchart LR\n");
         if !self.description.is_empty() {
             let _ = writeln!(out, "    %% {}: {}", self.name, one_line(&self.description));
         }
         out.push_str("    classDef entry stroke-width:3px\n");
         out.push_str("    classDef tool stroke-dasharray:4 3\n");
-        let _ = writeln!(out, "    start((start)) --> agent_{}", self.entry);
+        let _ = writeln!(out, "    start((start)) --> {}", agent_id(&self.entry));
         for agent in &self.agents {
             let class = if agent.name == self.entry {
                 ":::entry"
             } else {
                 ""
             };
-            let _ = writeln!(out, "    agent_{0}([\"{0}\"]){class}", agent.name);
+            let _ = writeln!(
+                out,
+                "    {}([\"{}\"]){class}",
+                agent_id(&agent.name),
+                agent.name
+            );
         }
         for tool in self.builtin_tools_in_use() {
-            let _ = writeln!(out, "    tool_{0}[/\"{0}\"/]:::tool", tool);
+            let _ = writeln!(out, "    {}[/\"{tool}\"/]:::tool", tool_id(tool));
         }
         for agent in &self.agents {
+            let from = agent_id(&agent.name);
             for target in &agent.handoffs {
-                let _ = writeln!(out, "    agent_{} -->|handoff| agent_{target}", agent.name);
+                let _ = writeln!(out, "    {from} -->|handoff| {}", agent_id(target));
             }
             for tool in &agent.tools {
                 match self.tool_kind(tool) {
                     Some(ToolKind::Agent { agent: target, .. }) => {
                         let _ = writeln!(
                             out,
-                            "    agent_{} -.->|\"tool: {tool}\"| agent_{target}",
-                            agent.name
+                            "    {from} -.->|\"tool: {tool}\"| {}",
+                            agent_id(target)
                         );
                     }
                     _ => {
-                        let _ = writeln!(out, "    agent_{} -.- tool_{tool}", agent.name);
+                        let _ = writeln!(out, "    {from} -.- {}", tool_id(tool));
                     }
                 }
             }
