@@ -43,6 +43,7 @@ pub mod model;
 pub mod run;
 pub mod stream;
 pub mod swarm;
+mod timer;
 pub mod tool;
 pub mod topology;
 

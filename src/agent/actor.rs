@@ -17,7 +17,8 @@ use crate::swarm::Core;
 #[rtype(result = "()")]
 pub(crate) struct Run {
     /// The run in motion; whoever ends it answers its caller.
-    pub(crate) conversation: Conversation,
+    /// Boxed: it moves through mailboxes and sits in every turn-loop task, so it stays small.
+    pub(crate) conversation: Box<Conversation>,
 }
 
 /// The actor of one agent on one shard.

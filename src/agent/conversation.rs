@@ -15,7 +15,7 @@ use tokio_util::task::task_tracker::TaskTrackerToken;
 use crate::agent::Limits;
 use crate::item::{Item, output_text};
 use crate::model::Usage;
-use crate::run::{Event, PartialRun, RunError, RunResult};
+use crate::run::{Event, EventKind, PartialRun, RunError, RunResult};
 use crate::stream::EventSink;
 
 /// Where the outcome of a run goes.
@@ -27,8 +27,6 @@ pub(crate) struct Conversation {
     pub(crate) items: Vec<Item>,
     /// Model requests made so far, across agents.
     pub(crate) turns: u32,
-    /// Model requests made so far per agent (a short list: runs visit few agents).
-    agent_turns: Vec<(Arc<str>, u32)>,
     /// Agents entered, in order, the entry agent first.
     pub(crate) path: Vec<Arc<str>>,
     /// Tokens used so far.
@@ -63,7 +61,6 @@ impl Conversation {
         Conversation {
             items,
             turns: 0,
-            agent_turns: Vec::new(),
             path: vec![entry],
             usage: Usage::default(),
             trace_id,
@@ -76,15 +73,13 @@ impl Conversation {
         }
     }
 
-    /// Returns how many model requests `agent` has made so far and counts one more.
-    pub(crate) fn take_agent_turn(&mut self, agent: &Arc<str>) -> u32 {
-        if let Some((_, n)) = self.agent_turns.iter_mut().find(|(a, _)| a == agent) {
-            *n += 1;
-            *n - 1
-        } else {
-            self.agent_turns.push((Arc::clone(agent), 1));
-            0
-        }
+    /// How many model requests `agent` has made so far in this run (counted in the timeline,
+    /// which records every one).
+    pub(crate) fn agent_turns(&self, agent: &str) -> u32 {
+        self.timeline
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Model) && *e.agent == *agent)
+            .count() as u32
     }
 
     /// How many times the run has entered `agent`.

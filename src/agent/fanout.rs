@@ -3,14 +3,14 @@
 //! One hand-written future per turn, instead of one boxed future per call: it sends each call
 //! to its worker's mailbox (at most `max_tool_calls_in_flight` at a time, in call order), polls
 //! the reply channels in place, and keeps a single timer armed for the earliest per-call
-//! deadline or retry backoff. Every call ends with a result or a [`ToolError`], never a hang:
-//! a closed mailbox, a dropped reply and an elapsed timeout each become that call's error, and
-//! idempotent tools are retried after a backoff. Dropping a `Fanout` drops the reply channels
-//! of the calls still running, which tells their workers to stop.
+//! deadline or retry backoff. Outputs and timings go straight into the turn's [`Call`]s. Every
+//! call ends with a result or a [`ToolError`], never a hang: a closed mailbox, a dropped reply
+//! and an elapsed timeout each become that call's error, and idempotent tools are retried
+//! after a backoff. Dropping a `Fanout` drops the reply channels of the calls still running,
+//! which tells their workers to stop.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -18,53 +18,44 @@ use actix::prelude::SendError;
 use tokio::sync::oneshot;
 use tokio::time::Sleep;
 
-use crate::tool::args::{self, Arguments};
-use crate::tool::{ToolCall, ToolEntry, ToolError};
+use super::call::{Call, Plan};
+use crate::item::Item;
+use crate::tool::{ToolCall, ToolEntry, ToolError, ToolReply, args};
 
-/// A call to send: its tool, and the call id and arguments as the model wrote them.
-pub(crate) struct Job<'a> {
-    /// The call's position among the turn's calls.
-    pub(crate) pos: usize,
-    pub(crate) entry: Arc<ToolEntry>,
-    pub(crate) call_id: &'a str,
-    /// Checked arguments; taken by the first attempt.
-    pub(crate) arguments: Option<Arguments>,
-    /// The JSON text, for retries (which check it again).
-    pub(crate) text: &'a str,
-}
-
-/// How a call ended, with its start and end offsets from the start of the run.
-pub(crate) struct Outcome {
-    pub(crate) result: Result<String, ToolError>,
-    pub(crate) start: Duration,
-    pub(crate) end: Duration,
-}
-
-type Reply = oneshot::Receiver<Result<String, ToolError>>;
-
+/// Where one tool call stands.
 enum State {
     /// Not sent yet (the in-flight cap).
     Waiting,
     /// Sent; the reply is due by `deadline`.
-    Sent { reply: Reply, deadline: Instant },
+    Sent {
+        reply: oneshot::Receiver<ToolReply>,
+        deadline: Instant,
+    },
     /// Failed; sent again at `until` (idempotent tools only).
     Backoff { until: Instant },
-    /// Finished.
-    Done(Outcome),
+    /// Finished; its output is in its `Call`.
+    Done,
 }
 
-struct Slot<'a> {
-    job: Job<'a>,
+/// The progress of one tool call of the turn.
+struct Job {
+    /// Its position among the turn's calls.
+    pos: usize,
     state: State,
     /// Attempts made so far.
     attempts: u32,
-    /// When the first attempt was sent.
+    /// When the first attempt was sent, from the start of the run.
     start: Duration,
 }
 
 /// The tool calls of one turn, in flight. Resolves when every call has an outcome.
 pub(crate) struct Fanout<'a> {
-    slots: Vec<Slot<'a>>,
+    /// The conversation (for each call's id and arguments text).
+    items: &'a [Item],
+    /// The turn's calls: tools, arguments, and where outputs go.
+    calls: &'a mut [Call],
+    /// One per tool call, in call order.
+    jobs: Vec<Job>,
     /// Offsets count from here (the run's start).
     started: Instant,
     /// `max_tool_calls_in_flight`.
@@ -74,68 +65,106 @@ pub(crate) struct Fanout<'a> {
     /// The run's default per-call timeout.
     default_timeout: Duration,
     /// One timer for the earliest deadline or backoff, and what it is armed for.
-    timer: Pin<Box<Sleep>>,
+    timer: Option<Pin<Box<Sleep>>>,
     armed: Option<Instant>,
 }
 
+/// Where one call stands after a [`Fanout::step`].
+enum Step {
+    /// It has its outcome.
+    Done,
+    /// It waits for room under the in-flight cap.
+    Blocked,
+    /// It waits for its reply (due by then) or for its backoff to end.
+    WaitUntil(Instant),
+}
+
 impl<'a> Fanout<'a> {
+    /// Prepares the tool calls among `calls` (the others already have their outputs).
     pub(crate) fn new(
-        jobs: Vec<Job<'a>>,
+        items: &'a [Item],
+        calls: &'a mut [Call],
         started: Instant,
         cap: usize,
         default_timeout: Duration,
     ) -> Self {
-        let slots = jobs
-            .into_iter()
-            .map(|job| Slot {
-                job,
+        let jobs = calls
+            .iter()
+            .enumerate()
+            .filter(|(_, call)| matches!(call.plan, Plan::Tool(..)))
+            .map(|(pos, _)| Job {
+                pos,
                 state: State::Waiting,
                 attempts: 0,
                 start: Duration::ZERO,
             })
             .collect();
         Fanout {
-            slots,
+            items,
+            calls,
+            jobs,
             started,
             cap: cap.max(1),
             in_flight: 0,
             default_timeout,
-            timer: Box::pin(tokio::time::sleep_until(tokio::time::Instant::now())),
+            timer: None,
             armed: None,
         }
     }
 
-    /// The outcomes, by call position; calls still running (after a cancel) have none.
-    pub(crate) fn into_outcomes(self) -> impl Iterator<Item = (usize, Option<Outcome>)> + 'a {
-        self.slots.into_iter().map(|slot| {
-            let outcome = match slot.state {
-                State::Done(outcome) => Some(outcome),
-                _ => None,
-            };
-            (slot.job.pos, outcome)
-        })
+    /// Whether the turn has no tool call to send.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
     }
 
-    /// Sends (or re-sends) the call in `slots[i]`.
-    fn send(&mut self, i: usize, now: Instant) -> Result<(), ToolError> {
-        let offset = now.saturating_duration_since(self.started);
-        let slot = &mut self.slots[i];
-        if slot.attempts == 0 {
-            slot.start = offset;
+    /// The tool of the call at `pos`.
+    fn entry(&self, pos: usize) -> Option<&ToolEntry> {
+        match &self.calls[pos].plan {
+            Plan::Tool(entry, _) => Some(entry),
+            _ => None,
         }
-        slot.attempts += 1;
-        let entry = &slot.job.entry;
+    }
+
+    /// The call id and arguments text of the call at `pos`.
+    fn call_text(&self, pos: usize) -> (&'a str, &'a str) {
+        match &self.items[self.calls[pos].item] {
+            Item::FunctionCall {
+                call_id, arguments, ..
+            } => (call_id, arguments),
+            _ => ("", ""),
+        }
+    }
+
+    /// The timeout of the tool of the call at `pos`.
+    fn timeout(&self, pos: usize) -> Duration {
+        self.entry(pos)
+            .and_then(|entry| entry.def.options().timeout)
+            .unwrap_or(self.default_timeout)
+    }
+
+    /// Sends (or re-sends) job `j`'s call.
+    fn send(&mut self, j: usize, now: Instant) -> Result<(), ToolError> {
+        let pos = self.jobs[j].pos;
+        let (call_id, text) = self.call_text(pos);
+        let Plan::Tool(entry, arguments) = &mut self.calls[pos].plan else {
+            return Ok(()); // jobs are only made for tool calls
+        };
+        let arguments = match arguments.take() {
+            Some(arguments) => arguments,
+            // A retry: the first attempt's arguments went to the worker.
+            None => args::check(&entry.def, text)?,
+        };
+        let job = &mut self.jobs[j];
+        if job.attempts == 0 {
+            job.start = now.saturating_duration_since(self.started);
+        }
+        job.attempts += 1;
         let span = tracing::info_span!(
             "tool_call",
             tool = entry.def.name(),
-            call_id = slot.job.call_id,
-            attempt = slot.attempts
+            call_id,
+            attempt = job.attempts
         );
-        let arguments = match slot.job.arguments.take() {
-            Some(arguments) => arguments,
-            // A retry: the first attempt's arguments went to the worker.
-            None => args::check(&entry.def, slot.job.text)?,
-        };
         let (reply, answer) = oneshot::channel();
         let call = ToolCall {
             span,
@@ -145,7 +174,7 @@ impl<'a> Fanout<'a> {
         match entry.worker.try_send(call) {
             Ok(()) => {
                 let timeout = entry.def.options().timeout.unwrap_or(self.default_timeout);
-                slot.state = State::Sent {
+                job.state = State::Sent {
                     reply: answer,
                     deadline: now + timeout,
                 };
@@ -163,81 +192,72 @@ impl<'a> Fanout<'a> {
         }
     }
 
-    /// Records how an attempt ended: the call is done, or (idempotent tools) retried after a
-    /// backoff. Replacing the state drops the attempt's reply channel, so a timed-out worker
-    /// stops.
-    fn settle(&mut self, i: usize, result: Result<String, ToolError>, now: Instant) {
-        let slot = &mut self.slots[i];
-        if matches!(slot.state, State::Sent { .. }) {
+    /// Records how an attempt ended: the call is done (its output goes into its `Call`), or,
+    /// for idempotent tools, retried after a backoff. Replacing the state drops the attempt's
+    /// reply channel, so a timed-out worker stops.
+    fn settle(&mut self, j: usize, result: Result<String, ToolError>, now: Instant) {
+        if matches!(self.jobs[j].state, State::Sent { .. }) {
             self.in_flight -= 1;
         }
-        let options = slot.job.entry.def.options();
-        let retries = if options.idempotent {
-            options.retries
-        } else {
-            0
-        };
-        slot.state = match result {
-            Err(e) if e.is_retryable() && slot.attempts <= retries => {
-                tracing::debug!(
-                    tool = slot.job.entry.def.name(),
-                    call_id = slot.job.call_id,
-                    attempt = slot.attempts,
-                    error = %e,
-                    "retrying idempotent tool"
-                );
-                State::Backoff {
-                    until: now + backoff(slot.attempts),
-                }
+        let pos = self.jobs[j].pos;
+        let retries = self.entry(pos).map_or(0, |entry| {
+            let options = entry.def.options();
+            if options.idempotent {
+                options.retries
+            } else {
+                0
             }
-            result => State::Done(Outcome {
-                result,
-                start: slot.start,
-                end: now.saturating_duration_since(self.started),
-            }),
-        };
+        });
+        let job = &mut self.jobs[j];
+        match result {
+            Err(e) if e.is_retryable() && job.attempts <= retries => {
+                tracing::debug!(attempt = job.attempts, error = %e, "retrying idempotent tool");
+                job.state = State::Backoff {
+                    until: now + backoff(job.attempts),
+                };
+            }
+            result => {
+                job.state = State::Done;
+                let end = now.saturating_duration_since(self.started);
+                let call = &mut self.calls[pos];
+                call.timing = Some((job.start, end, result.is_ok()));
+                call.output = Some(result.unwrap_or_else(|e| e.to_output()));
+            }
+        }
     }
 
-    /// Moves the call in `slots[i]` as far as it can go now.
-    fn step(&mut self, i: usize, now: Instant, cx: &mut Context<'_>) -> Step {
+    /// Moves job `j` as far as it can go now.
+    fn step(&mut self, j: usize, now: Instant, cx: &mut Context<'_>) -> Step {
         loop {
-            let result = match &mut self.slots[i].state {
-                State::Done(_) => return Step::Done,
+            let result = match &mut self.jobs[j].state {
+                State::Done => return Step::Done,
                 State::Waiting if self.in_flight >= self.cap => return Step::Blocked,
                 State::Backoff { until } if *until > now => return Step::WaitUntil(*until),
-                State::Waiting | State::Backoff { .. } => match self.send(i, now) {
+                State::Waiting | State::Backoff { .. } => match self.send(j, now) {
                     Ok(()) => continue, // poll the fresh reply channel to register interest
                     Err(e) => Err(e),
                 },
                 State::Sent { reply, deadline } => match Pin::new(reply).poll(cx) {
-                    Poll::Ready(Ok(result)) => result,
+                    Poll::Ready(Ok(result)) => result.map_err(|e| *e),
                     Poll::Ready(Err(_)) => Err(ToolError::Unavailable {
-                        tool: self.slots[i].job.entry.def.name().to_owned(),
+                        tool: self.tool_name(j),
                         reason: "its worker dropped the call".to_owned(),
                     }),
-                    Poll::Pending if *deadline <= now => {
-                        let def = &self.slots[i].job.entry.def;
-                        Err(ToolError::TimedOut {
-                            tool: def.name().to_owned(),
-                            after: def.options().timeout.unwrap_or(self.default_timeout),
-                        })
-                    }
+                    Poll::Pending if *deadline <= now => Err(ToolError::TimedOut {
+                        tool: self.tool_name(j),
+                        after: self.timeout(self.jobs[j].pos),
+                    }),
                     Poll::Pending => return Step::WaitUntil(*deadline),
                 },
             };
-            self.settle(i, result, now);
+            self.settle(j, result, now);
         }
     }
-}
 
-/// Where one call stands after a [`Fanout::step`].
-enum Step {
-    /// It has its outcome.
-    Done,
-    /// It waits for room under the in-flight cap.
-    Blocked,
-    /// It waits for its reply (due by then) or for its backoff to end.
-    WaitUntil(Instant),
+    fn tool_name(&self, j: usize) -> String {
+        self.entry(self.jobs[j].pos)
+            .map_or_else(String::new, |entry| entry.def.name().to_owned())
+    }
 }
 
 impl Future for Fanout<'_> {
@@ -250,8 +270,8 @@ impl Future for Fanout<'_> {
             let (mut pending, mut blocked) = (false, false);
             let mut wake_at: Option<Instant> = None;
             // In call order, so calls held back by the cap go out in call order.
-            for i in 0..this.slots.len() {
-                match this.step(i, now, cx) {
+            for j in 0..this.jobs.len() {
+                match this.step(j, now, cx) {
                     Step::Done => {}
                     Step::Blocked => blocked = true,
                     Step::WaitUntil(at) => {
@@ -272,11 +292,14 @@ impl Future for Fanout<'_> {
             if wake_at <= now {
                 continue;
             }
+            let timer = this
+                .timer
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(wake_at.into())));
             if this.armed != Some(wake_at) {
-                this.timer.as_mut().reset(wake_at.into());
+                timer.as_mut().reset(wake_at.into());
                 this.armed = Some(wake_at);
             }
-            if this.timer.as_mut().poll(cx).is_pending() {
+            if timer.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
             this.armed = None;

@@ -7,6 +7,7 @@
 //! sends the conversation on to the target agent's mailbox.
 
 mod actor;
+mod call;
 pub(crate) mod conversation;
 mod fanout;
 mod limits;

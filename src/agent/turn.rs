@@ -7,13 +7,13 @@
 //! target's mailbox. Every call of every turn gets exactly one output, on every path.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix::prelude::SendError;
 use tracing::Instrument as _;
 
+use super::call::{Call, Plan};
 use super::conversation::Conversation;
-use super::fanout::{Fanout, Job};
+use super::fanout::Fanout;
 use super::{AgentSpec, Run};
 use crate::handoff::{self, HandoffError, Recognized};
 use crate::item::Item;
@@ -21,7 +21,7 @@ use crate::model::{ModelRequest, RequestContext};
 use crate::run::{Event, EventKind, PartialRun, RunError};
 use crate::stream::StreamEvent;
 use crate::swarm::{AgentSlot, Core, Shard};
-use crate::tool::args::{self, Arguments};
+use crate::tool::args;
 use crate::tool::{ToolEntry, ToolError};
 
 /// An agent as its turn loops on one shard see it: its definition and its tools' workers there.
@@ -45,7 +45,7 @@ pub(crate) async fn run(
     core: Arc<Core>,
     shard: usize,
     agent: Arc<ShardAgent>,
-    conversation: Conversation,
+    conversation: Box<Conversation>,
 ) {
     let span = tracing::info_span!(
         "agent",
@@ -57,7 +57,7 @@ pub(crate) async fn run(
         .await;
 }
 
-async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Conversation) {
+async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Conversation>) {
     let spec = &*agent.spec;
     loop {
         if conv.caller_gone() {
@@ -76,7 +76,7 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Convers
         }
 
         // 1. Ask the model.
-        let agent_turn = conv.take_agent_turn(&spec.name);
+        let agent_turn = conv.agent_turns(&spec.name);
         let run_turn = conv.turns;
         conv.turns += 1;
         let turn = conv.turns;
@@ -257,27 +257,6 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Convers
     }
 }
 
-/// What to do with one function call of a turn.
-enum Plan {
-    /// Its output is already decided (an error, or a refused handoff).
-    Decided,
-    /// Send it to this tool with these checked arguments (taken when sent).
-    Tool(Arc<ToolEntry>, Option<Arguments>),
-    /// The turn's handoff, to this agent.
-    Handoff(Arc<AgentSlot>),
-}
-
-/// One function call of a turn and what became of it.
-struct Call {
-    /// Its index in the conversation.
-    item: usize,
-    plan: Plan,
-    /// Its output, once known.
-    output: Option<String>,
-    /// Start, end, and whether it produced a result (tool calls that ran).
-    timing: Option<(Duration, Duration, bool)>,
-}
-
 /// Sorts the calls among `new_items` (which start at index `first` of the conversation). The
 /// first valid handoff wins; a later one gets an "ignored" output; unknown or disallowed
 /// targets, unknown tools and bad arguments get error outputs.
@@ -344,57 +323,26 @@ fn plan_turn(shard: &Shard, agent: &ShardAgent, new_items: &[Item], first: usize
     calls
 }
 
-/// Sends the turn's tool calls and records their outcomes; returns whether shutdown cut the
-/// turn short (calls still running then have no output yet).
+/// Sends the turn's tool calls and records their outputs in `calls`; returns whether shutdown
+/// cut the turn short (calls still running then have no output yet).
 async fn fan_out(core: &Core, conv: &Conversation, calls: &mut [Call]) -> bool {
-    let jobs: Vec<Job<'_>> = calls
-        .iter_mut()
-        .enumerate()
-        .filter_map(|(pos, call)| {
-            let Plan::Tool(entry, arguments) = &mut call.plan else {
-                return None;
-            };
-            let Item::FunctionCall {
-                call_id,
-                arguments: text,
-                ..
-            } = &conv.items[call.item]
-            else {
-                return None;
-            };
-            Some(Job {
-                pos,
-                entry: Arc::clone(entry),
-                call_id,
-                arguments: arguments.take(),
-                text,
-            })
-        })
-        .collect();
-    if jobs.is_empty() {
-        return false;
-    }
     let limits = &conv.limits;
     let mut fanout = Fanout::new(
-        jobs,
+        &conv.items,
+        calls,
         conv.started(),
         limits.max_tool_calls_in_flight,
         limits.tool_timeout,
     );
-    let cancelled = tokio::select! {
+    if fanout.is_empty() {
+        return false;
+    }
+    // Calls that finished keep their outputs even when shutdown cuts the turn short.
+    tokio::select! {
         biased;
         () = core.cancel.cancelled() => true,
         () = &mut fanout => false,
-    };
-    // Calls that finished keep their outputs even when shutdown cut the turn short.
-    for (pos, outcome) in fanout.into_outcomes() {
-        if let Some(outcome) = outcome {
-            let call = &mut calls[pos];
-            call.timing = Some((outcome.start, outcome.end, outcome.result.is_ok()));
-            call.output = Some(outcome.result.unwrap_or_else(|e| e.to_output()));
-        }
     }
-    cancelled
 }
 
 /// Resolves a handoff target named by the model.

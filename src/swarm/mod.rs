@@ -10,8 +10,8 @@ mod builder;
 mod core;
 mod system;
 
-pub use builder::{Problem, SwarmBuilder, SwarmError};
 pub(crate) use builder::WeakSwarm;
+pub use builder::{Problem, SwarmBuilder, SwarmError};
 pub(crate) use core::{AgentSlot, Core, Shard};
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -145,7 +145,7 @@ impl Swarm {
             }));
             return;
         };
-        let conversation = Conversation::new(
+        let conversation = Box::new(Conversation::new(
             input.into_items(),
             Arc::clone(&slot.spec.name),
             core.limits,
@@ -153,7 +153,7 @@ impl Swarm {
             reply,
             events,
             core.tracker.token(),
-        );
+        ));
         if let Err(SendError::Closed(run) | SendError::Full(run)) =
             slot.addr.try_send(Run { conversation })
         {

@@ -3,21 +3,22 @@
 //! Its mailbox takes [`ToolCall`]s from the turn loops of its shard. The handler only starts
 //! the call as a task on the shard's event loop and returns, so a slow call never blocks the
 //! mailbox and the calls of one turn run at once. A semaphore shared by the tool's actors on
-//! every shard enforces `max_concurrency`. A panic is caught:
-//! that call gets an error output and the actor swaps in a fresh tool instance from its factory
-//! (a [`Restart`] message), while the other calls carry on.
+//! every shard enforces `max_concurrency`. A panic is caught: that call gets an error output,
+//! the other calls carry on, and the actor takes a fresh tool instance from its factory before
+//! its next call.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use actix::{Actor, AsyncContext, Context, Handler, Message, Recipient, WeakAddr};
+use actix::{Actor, Context, Handler, Recipient};
 use futures::FutureExt as _;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 use tracing::Instrument as _;
 
-use super::args::{Arguments, into_typed};
+use super::args::into_typed;
 use super::error::panic_message;
-use super::{Tool, ToolCall, ToolDef, ToolError, output_text};
+use super::{Tool, ToolCall, ToolDef, ToolError, ToolReply, output_text};
 
 /// Makes tool instances: once at start, and again after a panic.
 pub(crate) type Factory<T> = Arc<dyn Fn() -> T + Send + Sync>;
@@ -32,81 +33,80 @@ pub(crate) struct ToolActor<T: Tool> {
     def: Arc<ToolDef>,
     /// `max_concurrency` permits, if capped; shared with the tool's actors on other shards.
     limit: Option<Arc<Semaphore>>,
-    /// This actor's own address, for the `Restart` a panicking call sends.
-    me: Option<WeakAddr<Self>>,
+    /// Set by a call that panicked: the next call gets a fresh instance.
+    panicked: Arc<AtomicBool>,
 }
 
 impl<T: Tool> Actor for ToolActor<T> {
     type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Context<Self>) {
-        self.me = Some(ctx.address().downgrade());
-    }
-}
-
-/// Tells a tool actor to replace its instance after a panic.
-#[derive(Message)]
-#[rtype(result = "()")]
-struct Restart;
-
-impl<T: Tool> Handler<Restart> for ToolActor<T> {
-    type Result = ();
-
-    fn handle(&mut self, _: Restart, _: &mut Context<Self>) {
-        tracing::warn!(
-            tool = self.def.name(),
-            "tool panicked; using a fresh instance"
-        );
-        self.tool = Arc::new((self.factory)());
-    }
 }
 
 impl<T: Tool> Handler<ToolCall> for ToolActor<T> {
     type Result = ();
 
     fn handle(&mut self, call: ToolCall, _: &mut Context<Self>) {
-        let tool = Arc::clone(&self.tool);
-        let def = Arc::clone(&self.def);
-        let limit = self.limit.clone();
-        let me = self.me.clone();
-        actix::spawn(async move {
-            let ToolCall {
-                arguments,
-                mut reply,
-                span,
-            } = call;
-            let work = async {
-                let _permit = match &limit {
-                    // The semaphore is never closed, so acquire only fails if it were.
-                    Some(semaphore) => Some(semaphore.acquire().await.ok()),
-                    None => None,
-                };
-                run_call(&*tool, &def, arguments, me).await
+        if self.panicked.swap(false, Ordering::Relaxed) {
+            tracing::warn!(
+                tool = self.def.name(),
+                "tool panicked; using a fresh instance"
+            );
+            self.tool = Arc::new((self.factory)());
+        }
+        let ToolCall {
+            arguments,
+            reply,
+            span,
+        } = call;
+        let args = match into_typed::<T::Args>(arguments) {
+            Ok(args) => args,
+            Err(message) => {
+                let _ = reply.send(Err(Box::new(ToolError::InvalidArguments {
+                    tool: self.def.name().to_owned(),
+                    message,
+                })));
+                return;
             }
-            .instrument(span);
-            tokio::select! {
-                biased;
-                result = work => { let _ = reply.send(result); }
-                // The caller gave up (timeout, shutdown): stop the work.
-                () = reply.closed() => {}
-            }
-        });
+        };
+        let call = run_call(
+            Arc::clone(&self.tool),
+            Arc::clone(&self.def),
+            self.limit.clone(),
+            Arc::clone(&self.panicked),
+            args,
+            reply,
+        );
+        // Each call is a task of its own on the shard, so calls overlap and none holds the
+        // mailbox. Without a subscriber the span is skipped, keeping the task small.
+        if span.is_disabled() {
+            actix::spawn(call);
+        } else {
+            actix::spawn(call.instrument(span));
+        }
     }
 }
 
-/// Deserializes the arguments, runs the call, and turns every failure into a `ToolError`.
+/// Runs one call and sends its outcome, every failure turned into a `ToolError`. Stops early,
+/// sending nothing, if the caller gives up (timeout, shutdown).
 async fn run_call<T: Tool>(
-    tool: &T,
-    def: &ToolDef,
-    arguments: Arguments,
-    me: Option<WeakAddr<ToolActor<T>>>,
-) -> Result<String, ToolError> {
+    tool: Arc<T>,
+    def: Arc<ToolDef>,
+    limit: Option<Arc<Semaphore>>,
+    panicked: Arc<AtomicBool>,
+    args: T::Args,
+    mut reply: oneshot::Sender<ToolReply>,
+) {
+    // The semaphore is never closed, so acquire only fails if it were.
+    let _permit = match &limit {
+        Some(semaphore) => semaphore.acquire().await.ok(),
+        None => None,
+    };
+    let outcome = tokio::select! {
+        biased;
+        outcome = AssertUnwindSafe(tool.call(args)).catch_unwind() => outcome,
+        () = reply.closed() => return,
+    };
     let name = || def.name().to_owned();
-    let args: T::Args = into_typed(arguments).map_err(|message| ToolError::InvalidArguments {
-        tool: name(),
-        message,
-    })?;
-    match AssertUnwindSafe(tool.call(args)).catch_unwind().await {
+    let result = match outcome {
         Ok(Ok(output)) => output_text(output).map_err(|e| ToolError::Failed {
             tool: name(),
             message: format!("its output is not serializable: {e}"),
@@ -116,15 +116,14 @@ async fn run_call<T: Tool>(
             message: e.to_string(),
         }),
         Err(payload) => {
-            if let Some(addr) = me.and_then(|weak| weak.upgrade()) {
-                addr.do_send(Restart);
-            }
+            panicked.store(true, Ordering::Relaxed);
             Err(ToolError::Panicked {
                 tool: name(),
                 message: panic_message(&*payload),
             })
         }
-    }
+    };
+    let _ = reply.send(result.map_err(Box::new));
 }
 
 /// Starts the tool's worker actor on each shard's arbiter and returns their mailboxes, in
@@ -166,7 +165,7 @@ fn start_one<T: Tool>(
             factory,
             def,
             limit,
-            me: None,
+            panicked: Arc::new(AtomicBool::new(false)),
         }
     });
     addr.recipient()

@@ -125,5 +125,9 @@ pub(crate) struct ToolCall {
     /// The arguments, already checked (and for Rust tools, parsed) by the turn loop.
     pub(crate) arguments: args::Arguments,
     /// Where the output goes. A dropped receiver means the caller gave up (timeout, shutdown).
-    pub(crate) reply: tokio::sync::oneshot::Sender<Result<String, ToolError>>,
+    pub(crate) reply: tokio::sync::oneshot::Sender<ToolReply>,
 }
+
+/// What a worker answers: the output, or why there is none (boxed: errors are rare, and the
+/// channel that carries the reply is allocated for every call).
+pub(crate) type ToolReply = Result<String, Box<ToolError>>;

@@ -63,7 +63,7 @@ impl<T: BlockingTool> Handler<ToolCall> for PoolWorker<T> {
                 }
             },
         };
-        let _ = call.reply.send(result);
+        let _ = call.reply.send(result.map_err(Box::new));
     }
 }
 
