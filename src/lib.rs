@@ -47,7 +47,7 @@ mod timer;
 pub mod tool;
 pub mod topology;
 
-pub use agent::{Agent, Limits};
+pub use agent::{Agent, AgentLimits, Limits};
 pub use error::Error;
 pub use item::{Item, Role};
 pub use run::{Event, EventKind, PartialRun, RunError, RunInput, RunResult};

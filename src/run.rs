@@ -151,6 +151,16 @@ pub enum RunError {
         /// The run so far.
         partial: Box<PartialRun>,
     },
+    /// An agent used up the model turns it may take each time a run enters it.
+    #[error("agent `{agent}`: its own max_turns ({max_turns}) exceeded; path {}", partial.path.join(" -> "))]
+    AgentTurnsExceeded {
+        /// The agent that wanted another turn.
+        agent: String,
+        /// The agent's limit.
+        max_turns: u32,
+        /// The run so far.
+        partial: Box<PartialRun>,
+    },
     /// The handoff-loop guard stopped the run.
     #[error("handoff loop: {reason}; path {}", partial.path.join(" -> "))]
     HandoffLoop {
@@ -184,6 +194,7 @@ impl RunError {
         match self {
             RunError::Model { partial, .. }
             | RunError::MaxTurnsExceeded { partial, .. }
+            | RunError::AgentTurnsExceeded { partial, .. }
             | RunError::HandoffLoop { partial, .. }
             | RunError::Cancelled { partial, .. }
             | RunError::AgentStopped { partial, .. } => Some(partial),

@@ -32,6 +32,31 @@ pub struct Limits {
     pub max_tool_calls_in_flight: usize,
 }
 
+/// Bounds on one agent, over the run's [`Limits`]; each field left `None` keeps the run's.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use baton::{Agent, agent::AgentLimits};
+///
+/// let researcher = Agent::new("researcher").with_limits(AgentLimits {
+///     max_turns: Some(4),
+///     tool_timeout: Some(Duration::from_secs(10)),
+///     ..AgentLimits::default()
+/// });
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AgentLimits {
+    /// Model requests the agent may make each time a run enters it. The next one fails the run
+    /// with [`RunError::AgentTurnsExceeded`](crate::RunError::AgentTurnsExceeded).
+    pub max_turns: Option<u32>,
+    /// The default per-call timeout of the agent's tool calls (a tool's own timeout still wins).
+    pub tool_timeout: Option<Duration>,
+    /// The agent's tool calls in flight at once.
+    pub max_tool_calls_in_flight: Option<usize>,
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

@@ -15,7 +15,7 @@ mod spec;
 pub(crate) mod turn;
 
 pub(crate) use actor::{AgentActor, Run};
-pub use limits::Limits;
+pub use limits::{AgentLimits, Limits};
 pub(crate) use spec::AgentSpec;
 pub(crate) use turn::ShardAgent;
 
@@ -46,6 +46,7 @@ pub struct Agent {
     pub(crate) handoff_style: Option<HandoffStyle>,
     pub(crate) model: Option<SharedModel>,
     pub(crate) model_settings: ModelSettings,
+    pub(crate) limits: AgentLimits,
 }
 
 impl Agent {
@@ -60,6 +61,7 @@ impl Agent {
             handoff_style: None,
             model: None,
             model_settings: ModelSettings::default(),
+            limits: AgentLimits::default(),
         }
     }
 
@@ -102,6 +104,12 @@ impl Agent {
     /// Sets the settings sent with the agent's requests (temperature, tool choice, ...).
     pub fn with_model_settings(mut self, settings: ModelSettings) -> Self {
         self.model_settings = settings;
+        self
+    }
+
+    /// Sets the agent's own bounds, over the run's limits.
+    pub fn with_limits(mut self, limits: AgentLimits) -> Self {
+        self.limits = limits;
         self
     }
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::AgentLimits;
 use crate::handoff::HandoffStyle;
 use crate::model::{FunctionTool, ModelSettings, SharedModel};
 
@@ -25,6 +26,8 @@ pub(crate) struct AgentSpec {
     pub(crate) model: SharedModel,
     /// Sent with every request.
     pub(crate) settings: ModelSettings,
+    /// Its own bounds, over the run's.
+    pub(crate) limits: AgentLimits,
 }
 
 impl AgentSpec {

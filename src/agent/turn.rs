@@ -59,6 +59,8 @@ pub(crate) async fn run(
 
 async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Conversation>) {
     let spec = &*agent.spec;
+    // Model turns taken since the run entered this agent (its own `max_turns` counts these).
+    let mut turns_here = 0_u32;
     loop {
         if conv.caller_gone() {
             return; // nobody is waiting for this run any more
@@ -74,6 +76,17 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
                 partial,
             });
         }
+
+        if let Some(max_turns) = spec.limits.max_turns
+            && turns_here >= max_turns
+        {
+            return conv.fail(|partial| RunError::AgentTurnsExceeded {
+                agent: spec.name.to_string(),
+                max_turns,
+                partial,
+            });
+        }
+        turns_here += 1;
 
         // 1. Ask the model.
         let agent_turn = conv.agent_turns(&spec.name);
@@ -157,7 +170,7 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
         }
 
         // 3. Every regular call at once; replies joined in call order.
-        let cancelled_now = fan_out(core, &conv, &mut calls).await;
+        let cancelled_now = fan_out(core, spec, &conv, &mut calls).await;
         if cancelled_now
             && let Some(pos) = handoff
             && let Plan::Handoff(target) = &calls[pos].plan
@@ -325,14 +338,15 @@ fn plan_turn(shard: &Shard, agent: &ShardAgent, new_items: &[Item], first: usize
 
 /// Sends the turn's tool calls and records their outputs in `calls`; returns whether shutdown
 /// cut the turn short (calls still running then have no output yet).
-async fn fan_out(core: &Core, conv: &Conversation, calls: &mut [Call]) -> bool {
-    let limits = &conv.limits;
+async fn fan_out(core: &Core, spec: &AgentSpec, conv: &Conversation, calls: &mut [Call]) -> bool {
+    let (run, own) = (&conv.limits, &spec.limits);
     let mut fanout = Fanout::new(
         &conv.items,
         calls,
         conv.started(),
-        limits.max_tool_calls_in_flight,
-        limits.tool_timeout,
+        own.max_tool_calls_in_flight
+            .unwrap_or(run.max_tool_calls_in_flight),
+        own.tool_timeout.unwrap_or(run.tool_timeout),
     );
     if fanout.is_empty() {
         return false;

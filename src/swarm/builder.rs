@@ -457,6 +457,7 @@ impl SwarmBuilder {
             functions,
             model,
             settings: agent.model_settings.clone(),
+            limits: agent.limits,
         }
     }
 }

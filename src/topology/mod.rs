@@ -320,6 +320,40 @@ agents:
     }
 
     #[test]
+    fn an_agents_own_limits_are_read_and_checked() {
+        let yaml = "\
+entry: a
+agents:
+  - name: a
+    limits: { max_turns: 4, tool_timeout: 10s, max_tool_calls_in_flight: 8 }
+";
+        let topology = check(yaml, Path::new("t.yaml"), None, &env).unwrap();
+        let limits = topology.agents()[0].limits;
+        assert_eq!(limits.max_turns, Some(4));
+        assert_eq!(
+            limits.tool_timeout,
+            Some(std::time::Duration::from_secs(10))
+        );
+        assert_eq!(limits.max_tool_calls_in_flight, Some(8));
+
+        let bad = "entry: a\nagents:\n  - name: a\n    limits: { max_turns: 0, max_turn: 2 }\n";
+        let err = check(bad, Path::new("t.yaml"), None, &env).unwrap_err();
+        let lines: Vec<String> = err
+            .diagnostics()
+            .iter()
+            .filter(|d| d.is_error())
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "t.yaml:4:26: `max_turns` must be at least 1",
+                "t.yaml:4:29: unknown field `max_turn` in an agent's limits (did you mean `max_turns`?)",
+            ]
+        );
+    }
+
+    #[test]
     fn every_problem_of_a_file_is_reported_at_once_in_position_order() {
         let yaml = "\
 entry: triag

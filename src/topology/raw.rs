@@ -60,6 +60,18 @@ pub(crate) struct RawLimits {
     pub(crate) max_tool_calls_in_flight: Option<Count>,
 }
 
+/// One agent's own bounds; each field left out keeps the run's.
+#[derive(Debug, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAgentLimits {
+    /// Model requests the agent may make each time a run enters it.
+    pub(crate) max_turns: Option<Count>,
+    /// The default timeout of the agent's tool calls (a tool's own `timeout` still wins).
+    pub(crate) tool_timeout: Option<Dur>,
+    /// The agent's tool calls in flight at once.
+    pub(crate) max_tool_calls_in_flight: Option<Count>,
+}
+
 /// One model endpoint.
 #[derive(Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -213,6 +225,8 @@ pub(crate) struct RawAgent {
     pub(crate) handoffs: Vec<Located<String>>,
     /// How it offers handoffs: one `handoff` function, or one `transfer_to_<agent>` each.
     pub(crate) handoff_style: Option<HandoffStyleField>,
+    /// Its own bounds, over the run's `limits`.
+    pub(crate) limits: Option<RawAgentLimits>,
     /// Its turns for the scripted model (offline runs and tests): the n-th request of the
     /// agent in a run gets the n-th turn.
     pub(crate) scripted: Option<Vec<RawTurn>>,
@@ -392,6 +406,19 @@ impl FromNode for RawLimits {
     }
 }
 
+impl FromNode for RawAgentLimits {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        let mut f = Fields::new(r, node, "an agent's limits")?;
+        let limits = RawAgentLimits {
+            max_turns: f.get("max_turns"),
+            tool_timeout: f.get("tool_timeout"),
+            max_tool_calls_in_flight: f.get("max_tool_calls_in_flight"),
+        };
+        f.finish();
+        Some(limits)
+    }
+}
+
 impl FromNode for RawModel {
     fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
         let mut f = Fields::new(r, node, "a model")?;
@@ -554,6 +581,7 @@ impl FromNode for RawAgent {
             tools: f.get("tools").unwrap_or_default(),
             handoffs: f.get("handoffs").unwrap_or_default(),
             handoff_style: f.get("handoff_style"),
+            limits: f.get("limits"),
             scripted: f.get("scripted"),
         };
         f.finish();

@@ -14,10 +14,10 @@ use std::sync::Arc;
 use super::diagnostic::{Place, Problems, TopologyError};
 use super::graph::Graph;
 use super::load::Loaded;
-use super::raw::{RawAgent, RawLimits, RawTool};
+use super::raw::{RawAgent, RawAgentLimits, RawLimits, RawTool};
 use super::read::{Located, did_you_mean};
 use super::{ToolConfig, ToolKind, Topology, script, section};
-use crate::agent::{Agent, Limits};
+use crate::agent::{Agent, AgentLimits, Limits};
 use crate::handoff::TRANSFER_PREFIX;
 use crate::model::{ScriptedModel, ScriptedTurn};
 use crate::tool::def::check_name;
@@ -210,7 +210,8 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
             .with_description(agent.description.clone().unwrap_or_default())
             .with_instructions(agent.instructions.clone().unwrap_or_default())
             .with_tools(agent.tools.iter().map(|t| t.value.clone()))
-            .with_handoffs(agent.handoffs.iter().map(|t| t.value.clone()));
+            .with_handoffs(agent.handoffs.iter().map(|t| t.value.clone()))
+            .with_limits(agent_limits(agent.limits.as_ref()));
         if let Some(style) = agent.handoff_style {
             built_agent = built_agent.with_handoff_style(style.0);
         }
@@ -330,6 +331,17 @@ fn limits(raw: Option<&RawLimits>) -> Limits {
         max_tool_calls_in_flight: raw
             .max_tool_calls_in_flight
             .map_or(defaults.max_tool_calls_in_flight, |n| n.0 as usize),
+    }
+}
+
+fn agent_limits(raw: Option<&RawAgentLimits>) -> AgentLimits {
+    let Some(raw) = raw else {
+        return AgentLimits::default();
+    };
+    AgentLimits {
+        max_turns: raw.max_turns.map(|n| n.0),
+        tool_timeout: raw.tool_timeout.map(|d| d.0),
+        max_tool_calls_in_flight: raw.max_tool_calls_in_flight.map(|n| n.0 as usize),
     }
 }
 

@@ -221,3 +221,153 @@ async fn limits_count_per_run_not_per_swarm() {
     assert_eq!(path(&second), path(&first));
     swarm.shutdown().await;
 }
+
+// ===== an agent's own limits =====
+
+use std::time::Duration;
+
+use baton::agent::AgentLimits;
+
+use crate::support::{Probe, probe_call};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_own_max_turns_stops_it_before_the_runs_limit() {
+    // The worker keeps asking for tools; the run would allow 50 turns, the agent 3.
+    let turns = (0..20).map(|i| {
+        ScriptedTurn::calls([
+            ScriptedCall::tool("add", json!({"a": i, "b": 1})).with_id(format!("sum{i}"))
+        ])
+    });
+    let model = Arc::new(ScriptedModel::new().with_agent("worker", turns));
+    let swarm = support::start(
+        Swarm::builder()
+            .tool(Add)
+            .agent(
+                Agent::new("worker")
+                    .with_tools(["add"])
+                    .with_limits(AgentLimits {
+                        max_turns: Some(3),
+                        ..AgentLimits::default()
+                    }),
+            )
+            .limits(Limits {
+                max_turns: 50,
+                ..lax()
+            }),
+        &model,
+    );
+
+    let err = swarm
+        .run("worker", "go")
+        .await
+        .expect_err("the agent's limit stops the run");
+
+    assert_eq!(
+        err.to_string(),
+        "agent `worker`: its own max_turns (3) exceeded; path worker"
+    );
+    let RunError::AgentTurnsExceeded {
+        max_turns: 3,
+        partial,
+        ..
+    } = err
+    else {
+        panic!("expected AgentTurnsExceeded, got {err:?}");
+    };
+    assert_eq!(model.requests().len(), 3);
+    assert_eq!(output_texts(&partial.transcript), ["1", "2", "3"]);
+    assert_valid_history(&partial.transcript);
+    swarm.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_own_max_turns_counts_again_each_time_the_run_enters_it() {
+    // a: tool turn, hand off to b; b: hand back; a: tool turn, answer. With max_turns 2, a
+    // takes 2 turns on each visit and the run succeeds.
+    let model = Arc::new(
+        ScriptedModel::new()
+            .with_agent(
+                "a",
+                [
+                    ScriptedTurn::calls([ScriptedCall::tool("add", json!({"a": 1, "b": 1}))]),
+                    ScriptedTurn::handoff("b"),
+                    ScriptedTurn::calls([ScriptedCall::tool("add", json!({"a": 2, "b": 2}))]),
+                    ScriptedTurn::text("done"),
+                ],
+            )
+            .with_agent("b", [ScriptedTurn::handoff("a")]),
+    );
+    let two = AgentLimits {
+        max_turns: Some(2),
+        ..AgentLimits::default()
+    };
+    let swarm = support::start(
+        Swarm::builder()
+            .tool(Add)
+            .agent(
+                Agent::new("a")
+                    .with_tools(["add"])
+                    .with_handoffs(["b"])
+                    .with_limits(two),
+            )
+            .agent(Agent::new("b").with_handoffs(["a"]))
+            .limits(lax()),
+        &model,
+    );
+
+    let result = swarm
+        .run("a", "go")
+        .await
+        .expect("2 turns per visit are enough");
+
+    assert_eq!(result.final_output, "done");
+    assert_eq!(result.path, ["a", "b", "a"]);
+    swarm.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_own_tool_timeout_and_in_flight_cap_apply_to_its_calls() {
+    let probe = Probe::new("probe");
+    // Six calls that each wait until two are in flight; one more sleeps past the timeout.
+    let mut calls: Vec<ScriptedCall> = (0..6)
+        .map(|i| {
+            probe_call(
+                "probe",
+                &format!("c{i}"),
+                json!({"tag": format!("c{i}"), "wait_for": 2, "sleep_ms": 10}),
+            )
+        })
+        .collect();
+    calls.push(probe_call(
+        "probe",
+        "slow",
+        json!({"tag": "slow", "sleep_ms": 10_000}),
+    ));
+    let model = Arc::new(ScriptedModel::new().with_agent(
+        "fan",
+        [ScriptedTurn::calls(calls), ScriptedTurn::text("capped")],
+    ));
+    let swarm = support::start(
+        Swarm::builder().tool(probe.clone()).agent(
+            Agent::new("fan")
+                .with_tools(["probe"])
+                .with_limits(AgentLimits {
+                    tool_timeout: Some(Duration::from_millis(200)),
+                    max_tool_calls_in_flight: Some(2),
+                    ..AgentLimits::default()
+                }),
+        ),
+        &model,
+    );
+
+    let result = swarm.run("fan", "go").await.expect("the run succeeds");
+
+    // The run's defaults (32 in flight, 60 s) were narrowed to the agent's.
+    assert_eq!(probe.peak(), 2);
+    assert_eq!(
+        support::output_of(&result.transcript, "slow"),
+        "error: tool `probe` timed out after 200 ms"
+    );
+    assert_eq!(support::output_of(&result.transcript, "c5"), "done c5");
+    swarm.shutdown().await;
+}
