@@ -6,7 +6,7 @@
 //! Run with:
 //!
 //! ```console
-//! cargo bench --bench scenarios              # all: fanout many cpu handoffs scale
+//! cargo bench --bench scenarios              # all: fanout many cpu handoffs scale http_fanout
 //! cargo bench --bench scenarios -- fanout    # some
 //! ```
 //!
@@ -18,6 +18,8 @@ mod cpu;
 mod fanout;
 #[path = "scenarios/handoffs.rs"]
 mod handoffs;
+#[path = "scenarios/http_fanout.rs"]
+mod http_fanout;
 #[path = "scenarios/many.rs"]
 mod many;
 mod support;
@@ -25,7 +27,7 @@ mod support;
 use std::process::{Command, Stdio};
 
 /// Scenarios in the order they run.
-const ALL: [&str; 5] = ["fanout", "many", "cpu", "handoffs", "scale"];
+const ALL: [&str; 6] = ["fanout", "many", "cpu", "handoffs", "scale", "http_fanout"];
 
 /// Path of a benchmark topology.
 fn topology(file: &str) -> String {
@@ -75,6 +77,7 @@ fn run_one(name: &str) -> String {
             "cpu" => cpu::run().await,
             "handoffs" => handoffs::run().await,
             "scale" => many::run("scale", 100_000).await,
+            "http_fanout" => http_fanout::run().await,
             other => support::fail(format!("unknown scenario `{other}`; scenarios: {ALL:?}")),
         }
     })

@@ -56,3 +56,7 @@ pub use swarm::Swarm;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/models.md")]
+struct ModelsDoctests;

@@ -95,8 +95,13 @@ pub enum Api {
 /// What the mock saw and did for one model request.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestRecord {
-    /// When it arrived, since the server started.
+    /// When it arrived, since the server started (milliseconds in JSON).
+    #[serde(rename = "at_ms", serialize_with = "millis")]
     pub at: Duration,
+    /// How long the server took to answer it, from arrival to the answer's headers
+    /// (injected delays and latency included; milliseconds in JSON).
+    #[serde(rename = "took_ms", serialize_with = "millis")]
+    pub took: Duration,
     /// Which API.
     pub api: Api,
     /// The status answered (0 for a dropped connection).
@@ -113,4 +118,8 @@ pub struct RequestRecord {
     pub error: Option<String>,
     /// The `Authorization` header was present (its value is never kept).
     pub authorized: bool,
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
 }

@@ -84,7 +84,8 @@ impl State {
         self.records.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn record(&self, record: RequestRecord) {
+    fn record(&self, mut record: RequestRecord) {
+        record.took = self.started.elapsed().saturating_sub(record.at);
         let mut records = self.lock_records();
         if records.len() >= MAX_RECORDS {
             records.pop_front();
@@ -277,6 +278,7 @@ async fn model_request(
     let fault = state.lock_faults().pop_front();
     let mut record = RequestRecord {
         at: state.started.elapsed(),
+        took: Duration::ZERO,
         api,
         status: 200,
         agent: None,
@@ -359,8 +361,9 @@ async fn model_request(
     match answer(state, &ask, agent_header.as_deref(), &mut record) {
         Ok(reply) => {
             let malformed = matches!(fault, Some(Fault::Malformed));
+            let response = reply.into_response(api, &ask, malformed);
             state.record(record);
-            Ok(reply.into_response(api, &ask, malformed))
+            Ok(response)
         }
         Err(error) => refuse(record, error, None),
     }

@@ -164,3 +164,74 @@ pub(crate) fn error_text(error: Option<&Value>) -> String {
         None => message.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn feed(assembler: &mut Assembler, event: Value) -> Step {
+        match assembler.on_event(&event.to_string()) {
+            Ok(step) => step,
+            Err(Failure::Model(m) | Failure::Malformed(m)) => panic!("{m}"),
+        }
+    }
+
+    #[test]
+    fn deltas_build_the_items_and_reasoning_is_kept_whole() {
+        let (mut stream, sink, _reply) = crate::stream::RunStream::channel();
+        let mut assembler = Assembler::new(Some((sink, "a".to_owned())));
+        let reasoning =
+            json!({"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "e"});
+        let events = [
+            json!({"type": "response.created", "response": {"status": "in_progress"}}),
+            json!({"type": "response.output_item.added", "output_index": 0, "item": reasoning}),
+            json!({"type": "response.output_item.done", "output_index": 0, "item": reasoning}),
+            json!({"type": "response.output_item.added", "output_index": 1,
+                   "item": {"type": "message", "id": "msg_1", "role": "assistant", "content": []}}),
+            json!({"type": "response.output_text.delta", "output_index": 1, "delta": "4"}),
+            json!({"type": "response.output_text.delta", "output_index": 1, "delta": "2"}),
+            json!({"type": "response.output_item.added", "output_index": 2,
+                   "item": {"type": "function_call", "id": "fc_1", "call_id": "c1", "name": "add", "arguments": ""}}),
+            json!({"type": "response.function_call_arguments.delta", "output_index": 2, "delta": "{\"a\":"}),
+            json!({"type": "response.function_call_arguments.delta", "output_index": 2, "delta": "1}"}),
+        ];
+        for event in events {
+            assert!(matches!(feed(&mut assembler, event), Step::More));
+        }
+        let done = json!({"type": "response.completed", "response": {"status": "completed",
+            "usage": {"input_tokens": 5, "output_tokens": 3, "total_tokens": 8}}});
+        assert!(matches!(feed(&mut assembler, done), Step::Done));
+        let response = assembler.finish();
+        assert_eq!(
+            response.output,
+            [
+                serde_json::from_value::<Item>(reasoning).unwrap(),
+                Item::assistant("42").with_id("msg_1"),
+                Item::function_call("c1", "add", "{\"a\":1}").with_id("fc_1"),
+            ]
+        );
+        assert_eq!(response.usage.total_tokens, 8);
+        use futures::{FutureExt as _, StreamExt as _};
+        let mut deltas = Vec::new();
+        while let Some(Some(event)) = stream.next().now_or_never() {
+            deltas.push(event);
+        }
+        assert_eq!(deltas.len(), 2, "{deltas:?}");
+    }
+
+    #[test]
+    fn failures_and_broken_events_are_errors() {
+        let mut assembler = Assembler::new(None);
+        let failed = json!({"type": "response.failed", "response": {"status": "failed",
+            "error": {"code": "server_error", "message": "boom"}}});
+        assert!(matches!(
+            assembler.on_event(&failed.to_string()),
+            Err(Failure::Model(m)) if m == "boom (server_error)"
+        ));
+        assert!(matches!(
+            assembler.on_event("{\"type\": \"resp"),
+            Err(Failure::Malformed(_))
+        ));
+    }
+}
