@@ -62,9 +62,19 @@ pub struct MockBuilder<'a> {
     port: u16,
     latency: Duration,
     api_key: Option<String>,
+    reasoning: bool,
 }
 
 impl MockBuilder<'_> {
+    /// Acts as a reasoning model on the Responses API: every answer starts with a reasoning
+    /// item (`rs_<agent>_<turn>`), and requests must send each one back unchanged and in
+    /// place, as the API requires: followed by the item that followed it, and before the
+    /// function calls of its turn. Chat Completions has no reasoning items.
+    pub fn reasoning(mut self, on: bool) -> Self {
+        self.reasoning = on;
+        self
+    }
+
     /// Listens on this loopback port (default 0: any free port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -107,7 +117,9 @@ impl MockBuilder<'_> {
             .enable_all()
             .build()
             .map_err(MockError::Runtime)?;
-        let state = Arc::new(serve::State::new(script, self.api_key, self.latency));
+        let mut state = serve::State::new(script, self.api_key, self.latency);
+        state.reasoning = self.reasoning;
+        let state = Arc::new(state);
         let stop = CancellationToken::new();
         let listener = {
             let _guard = runtime.enter();
@@ -155,13 +167,14 @@ impl MockServer {
         Self::builder(topology).start()
     }
 
-    /// A builder, for a fixed port, latency or a required key.
+    /// A builder, for a fixed port, latency, a required key or reasoning items.
     pub fn builder(topology: &Topology) -> MockBuilder<'_> {
         MockBuilder {
             topology,
             port: 0,
             latency: Duration::ZERO,
             api_key: None,
+            reasoning: false,
         }
     }
 

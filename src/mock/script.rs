@@ -187,6 +187,46 @@ impl Script {
         (next, turns_seen.len() as u32)
     }
 
+    /// Checks that reasoning items came back as a reasoning model needs them, with the API's
+    /// wording: each one followed by an item from the API (one with an item id), and each
+    /// function call the API made (one with an item id) after its turn's reasoning item.
+    pub(crate) fn check_reasoning(&self, input: &[Item]) -> Result<(), String> {
+        for (i, item) in input.iter().enumerate() {
+            match item {
+                Item::Reasoning { .. } => {
+                    let followed = input.get(i + 1).is_some_and(|next| {
+                        !matches!(next, Item::Reasoning { .. }) && next.id().is_some()
+                    });
+                    if !followed {
+                        return Err(format!(
+                            "Item '{}' of type 'reasoning' was provided without its required following item.",
+                            item.id().unwrap_or("?")
+                        ));
+                    }
+                }
+                Item::FunctionCall {
+                    call_id,
+                    id: Some(id),
+                    ..
+                } => {
+                    let Some((agent, turn)) = self.owner(call_id) else {
+                        continue;
+                    };
+                    let wanted = reasoning_id(agent, turn);
+                    if !input[..i].iter().any(|e| {
+                        matches!(e, Item::Reasoning { .. }) && e.id() == Some(wanted.as_str())
+                    }) {
+                        return Err(format!(
+                            "Item '{id}' of type 'function_call' was provided without its required 'reasoning' item: '{wanted}'."
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Which agent's turn made the call `call_id`.
     fn owner(&self, call_id: &str) -> Option<(&str, u32)> {
         if let Some(&(index, turn)) = self.fixed_ids.get(call_id) {
@@ -199,6 +239,22 @@ impl Script {
         let agent = self.agents.iter().find(|a| a.name == agent)?;
         Some((&agent.name, turn.checked_sub(1)?))
     }
+}
+
+/// The reasoning item the mock (as a reasoning model) puts before `agent`'s turn `turn`.
+pub(crate) fn reasoning_item(agent: &str, turn: u32) -> Item {
+    let mut fields = serde_json::Map::new();
+    fields.insert("id".into(), reasoning_id(agent, turn).into());
+    fields.insert("summary".into(), serde_json::Value::Array(Vec::new()));
+    fields.insert(
+        "encrypted_content".into(),
+        format!("mock-reasoning:{agent}:{}", turn + 1).into(),
+    );
+    Item::Reasoning { fields }
+}
+
+fn reasoning_id(agent: &str, turn: u32) -> String {
+    format!("rs_{agent}_{}", turn + 1)
 }
 
 /// The id the mock gives call `index` (0-based) of `agent`'s turn `turn` (0-based).

@@ -53,6 +53,8 @@ pub(crate) struct State {
     pub(crate) api_key: Option<String>,
     /// Added to every model request.
     pub(crate) latency: Duration,
+    /// Whether Responses API answers carry reasoning items (see `MockBuilder::reasoning`).
+    pub(crate) reasoning: bool,
     pub(crate) started: Instant,
     pub(crate) faults: Mutex<VecDeque<Fault>>,
     pub(crate) records: Mutex<VecDeque<RequestRecord>>,
@@ -67,6 +69,7 @@ impl State {
             script,
             api_key,
             latency,
+            reasoning: false,
             started: Instant::now(),
             faults: Mutex::new(VecDeque::new()),
             records: Mutex::new(VecDeque::new()),
@@ -358,7 +361,11 @@ async fn model_request(
         Err(error) => return refuse(record, error, None),
     };
     record.stream = ask.stream;
-    match answer(state, &ask, agent_header.as_deref(), &mut record) {
+    let reasoning = state.reasoning && api == Api::Responses;
+    if reasoning && let Err(message) = state.script.check_reasoning(&ask.input) {
+        return refuse(record, ApiError::invalid(message, Some("input")), None);
+    }
+    match answer(state, &ask, agent_header.as_deref(), reasoning, &mut record) {
         Ok(reply) => {
             let malformed = matches!(fault, Some(Fault::Malformed));
             let response = reply.into_response(api, &ask, malformed);
@@ -383,6 +390,7 @@ fn answer(
     state: &State,
     ask: &Ask,
     agent_header: Option<&str>,
+    reasoning: bool,
     record: &mut RequestRecord,
 ) -> Result<Reply, ApiError> {
     let mock_error = |message: String| {
@@ -413,11 +421,16 @@ fn answer(
             events: None,
         },
     };
-    let response = state
+    let mut response = state
         .script
         .model
         .answer_with(&request, &|k| script::call_id(&agent, turn, k))
         .map_err(|e| mock_error(e.to_string()))?;
+    if reasoning {
+        response
+            .output
+            .insert(0, script::reasoning_item(&agent, turn));
+    }
     Ok(Reply {
         serial: state.serial.fetch_add(1, Ordering::Relaxed),
         agent,

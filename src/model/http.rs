@@ -93,8 +93,6 @@ pub(crate) struct Endpoint {
     label: String,
     /// The `Authorization: Bearer` key, if any (local servers need none).
     key: Option<ApiKey>,
-    /// Extra headers sent with every request (none of them secret).
-    headers: HeaderMap,
 }
 
 impl Endpoint {
@@ -105,7 +103,6 @@ impl Endpoint {
             label: format!("POST {url}"),
             url,
             key,
-            headers: HeaderMap::new(),
         }
     }
 
@@ -143,7 +140,6 @@ impl Endpoint {
         let mut request = http
             .client
             .post(&self.url)
-            .headers(self.headers.clone())
             .header(CONTENT_TYPE, "application/json")
             .body(body);
         if let Some(key) = &self.key {

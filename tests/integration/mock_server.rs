@@ -226,6 +226,50 @@ async fn unknown_instructions_and_spent_scripts_are_clear_refusals() {
 }
 
 #[tokio::test]
+async fn a_reasoning_model_refuses_histories_that_drop_or_move_its_reasoning() {
+    let topology = fixture("math.yaml");
+    let server = MockServer::builder(&topology)
+        .reasoning(true)
+        .start()
+        .expect("the mock starts");
+    let call = json!({"type": "function_call", "id": "fc_call_triage_1_1", "call_id": "call_triage_1_1",
+                      "name": "handoff", "arguments": "{\"agent\":\"calculator\"}"});
+    let output =
+        json!({"type": "function_call_output", "call_id": "call_triage_1_1", "output": "ok"});
+    let reasoning = json!({"type": "reasoning", "id": "rs_triage_1", "summary": []});
+    let user = json!({"role": "user", "content": "q"});
+    let cases = [
+        (
+            vec![user.clone(), call.clone(), output.clone()],
+            "Item 'fc_call_triage_1_1' of type 'function_call' was provided without its required 'reasoning' item: 'rs_triage_1'.",
+        ),
+        (
+            vec![user.clone(), reasoning.clone()],
+            "Item 'rs_triage_1' of type 'reasoning' was provided without its required following item.",
+        ),
+    ];
+    for (input, message) in cases {
+        let (status, answer) = post(
+            &server,
+            "/responses",
+            json!({"model": "m", "instructions": instructions("calculator"), "input": input}),
+        )
+        .await;
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error"]["message"], message);
+    }
+    let (status, answer) = post(
+        &server,
+        "/responses",
+        json!({"model": "m", "instructions": instructions("calculator"),
+               "input": [user, reasoning, call, output]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["output"][0]["type"], "reasoning");
+}
+
+#[tokio::test]
 async fn faults_can_be_queued_over_http_and_stats_read_back() {
     let server = MockServer::start(&fixture("math.yaml")).expect("the mock starts");
     let (status, _) = post(

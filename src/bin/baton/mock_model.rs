@@ -30,6 +30,10 @@ pub(crate) struct MockModelArgs {
     /// Wait this long before answering each request (`200ms`, `1s`).
     #[arg(long, value_parser = humantime::parse_duration)]
     latency: Option<Duration>,
+    /// Act as a reasoning model on the Responses API: answers start with a reasoning item,
+    /// which requests must send back unchanged and in place.
+    #[arg(long)]
+    reasoning: bool,
     /// Require `Authorization: Bearer <key>` with the key in this environment variable.
     #[arg(long, value_name = "VAR")]
     require_key_env: Option<String>,
@@ -37,7 +41,9 @@ pub(crate) struct MockModelArgs {
 
 pub(crate) fn run(args: MockModelArgs) -> Result<(), Failure> {
     let topology = baton::topology::load(&args.topology).map_err(|e| Failure::Input(e.into()))?;
-    let mut builder = MockServer::builder(&topology).port(args.port);
+    let mut builder = MockServer::builder(&topology)
+        .port(args.port)
+        .reasoning(args.reasoning);
     if let Some(latency) = args.latency {
         builder = builder.latency(latency);
     }
