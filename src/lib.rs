@@ -38,6 +38,7 @@ pub mod agent;
 mod error;
 pub mod handoff;
 pub mod item;
+mod mailbox;
 pub mod mock;
 pub mod model;
 pub mod run;

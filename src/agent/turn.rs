@@ -258,6 +258,7 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
                     to: Arc::clone(&target.spec.name),
                 });
             }
+            // Mailboxes are unbounded (see `mailbox`), so only a stopped agent refuses.
             if let Err(SendError::Closed(run) | SendError::Full(run)) =
                 target.addr.try_send(Run { conversation: conv })
             {

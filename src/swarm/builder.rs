@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Weak};
 
-use actix::{Actor, Context, Recipient};
+use actix::Recipient;
 
 use super::system::{Inside, SystemThread};
 use super::{AgentSlot, Core, Inner, Swarm};
@@ -326,14 +326,7 @@ impl SwarmBuilder {
                             core: Arc::clone(&core),
                             shard: index,
                         };
-                        let addr = AgentActor::start_in_arbiter(
-                            arbiter,
-                            |ctx: &mut Context<AgentActor>| {
-                                // Unbounded: the handler only spawns, and limits are semaphores.
-                                ctx.set_mailbox_capacity(0);
-                                actor
-                            },
-                        );
+                        let addr = crate::mailbox::start_unbounded(arbiter, move || actor);
                         shard.agents.insert(
                             spec.name.to_string(),
                             Arc::new(AgentSlot {

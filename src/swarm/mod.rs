@@ -154,6 +154,7 @@ impl Swarm {
             events,
             core.tracker.token(),
         ));
+        // Mailboxes are unbounded (see `mailbox`), so only a stopped agent refuses.
         if let Err(SendError::Closed(run) | SendError::Full(run)) =
             slot.addr.try_send(Run { conversation })
         {

@@ -157,16 +157,12 @@ fn start_one<T: Tool>(
     arbiter: &actix::ArbiterHandle,
 ) -> Recipient<ToolCall> {
     let tool = Arc::new(factory());
-    let addr = ToolActor::start_in_arbiter(arbiter, move |ctx: &mut Context<ToolActor<T>>| {
-        // Unbounded mailbox: the handler never blocks, and limits are the semaphores.
-        ctx.set_mailbox_capacity(0);
-        ToolActor {
-            tool,
-            factory,
-            def,
-            limit,
-            panicked: Arc::new(AtomicBool::new(false)),
-        }
-    });
-    addr.recipient()
+    crate::mailbox::start_unbounded(arbiter, move || ToolActor {
+        tool,
+        factory,
+        def,
+        limit,
+        panicked: Arc::new(AtomicBool::new(false)),
+    })
+    .recipient()
 }
