@@ -11,6 +11,15 @@
 //! ```
 //!
 //! Each scenario runs in a child process of its own, so its peak RSS is its own.
+//!
+//! The benchmark binary, like a server built on Baton would, uses mimalloc as its global
+//! allocator: Baton allocates little, but glibc's malloc costs several hundred instructions a
+//! call when threads free each other's memory. `--features bench-system-alloc` measures with
+//! the system allocator instead; every line says which one it used (`allocator=` in `extra`).
+
+#[cfg(not(feature = "bench-system-alloc"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[path = "scenarios/cpu.rs"]
 mod cpu;

@@ -5,6 +5,13 @@ use std::time::Duration;
 
 use baton::{Event, EventKind};
 
+/// The global allocator of this benchmark binary.
+pub const ALLOCATOR: &str = if cfg!(feature = "bench-system-alloc") {
+    "system"
+} else {
+    "mimalloc"
+};
+
 /// One DESIGN.md result line:
 /// `scenario=<name> peer=baton wall_ms=<f> ideal_ms=<f> ratio=<wall/ideal> extra=<k=v,...>`.
 pub fn line(name: &str, wall_ms: f64, ideal_ms: f64, extra: &[(&str, String)]) -> String {
@@ -13,7 +20,8 @@ pub fn line(name: &str, wall_ms: f64, ideal_ms: f64, extra: &[(&str, String)]) -
     } else {
         "inf".to_owned()
     };
-    let extra: Vec<String> = extra.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut extra: Vec<String> = extra.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    extra.push(format!("allocator={ALLOCATOR}"));
     format!(
         "scenario={name} peer=baton wall_ms={wall_ms:.3} ideal_ms={ideal_ms:.3} ratio={ratio} extra={}",
         extra.join(",")
