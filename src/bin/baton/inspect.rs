@@ -68,8 +68,14 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), Failure> {
     for path in &args.paths {
         match topology::load(path) {
             Ok(topology) => diagnostics.extend(topology.warnings().iter().cloned()),
-            Err(TopologyError::Read { path, error }) => {
-                unreadable.push(format!("{}: {error}", path.display()));
+            Err(TopologyError::Read { path: file, error }) => {
+                let hint = if path.is_dir() {
+                    " (a folder is read as one folder topology with a topology.yaml; to check \
+                     several files, name them: `baton check agents/*.yaml`)"
+                } else {
+                    ""
+                };
+                unreadable.push(format!("{}: {error}{hint}", file.display()));
             }
             Err(e @ TopologyError::TooLarge { .. }) => {
                 // Located at the file itself: it is a problem of the topology, not of usage.
@@ -89,7 +95,11 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), Failure> {
             let _ = writeln!(
                 out,
                 "{} checked: {}, {}",
-                plural(args.paths.len(), "topology", "topologies"),
+                plural(
+                    args.paths.len() - unreadable.len(),
+                    "topology",
+                    "topologies"
+                ),
                 plural(errors, "error", "errors"),
                 plural(warnings, "warning", "warnings"),
             );
