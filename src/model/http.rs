@@ -54,6 +54,15 @@ fn http() -> Result<&'static Http, ModelError> {
     .map_err(|e| ModelError::Other(e.clone()))
 }
 
+/// Whether an answer is a stream of server-sent events.
+pub(crate) fn is_event_stream(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"))
+}
+
 /// Runs `future` on the HTTP runtime and waits for it from any executor. Dropping the returned
 /// future aborts the task (and so closes its connection).
 pub(crate) async fn spawn<T, F>(future: F) -> Result<T, ModelError>

@@ -1,12 +1,16 @@
 //! What the two API clients share: a model's endpoint, name and settings, the choice to
-//! stream, and which tool schemas may be sent as `strict`.
+//! stream, how a request is sent, and which tool schemas may be sent as `strict`.
 
+use std::future::Future;
 use std::sync::Arc;
 
+use bytes::Bytes;
+use futures::future::BoxFuture;
 use serde_json::Value;
 
-use super::http::Endpoint;
-use super::{ApiKey, ModelSettings};
+use super::http::{self, Endpoint};
+use super::{ApiKey, ModelError, ModelRequest, ModelResponse, ModelSettings};
+use crate::stream::EventSink;
 
 /// One HTTP model: where it is and what every request carries.
 #[derive(Debug)]
@@ -35,6 +39,36 @@ impl HttpModel {
     /// Whether this request streams.
     pub(crate) fn streams(&self, listening: bool) -> bool {
         self.stream.unwrap_or(listening)
+    }
+
+    /// Answers one request the way both APIs do: `encode` builds the body on the calling
+    /// shard (from the model name, the request, the settings in force, and whether to
+    /// stream), and `exchange` posts it and reads the answer on the HTTP runtime.
+    pub(crate) fn respond<'a, E, F>(
+        &'a self,
+        request: ModelRequest<'a>,
+        encode: impl FnOnce(
+            &str,
+            &ModelRequest<'_>,
+            &ModelSettings,
+            bool,
+        ) -> serde_json::Result<Vec<u8>>,
+        exchange: E,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>>
+    where
+        E: FnOnce(Arc<Endpoint>, Bytes, bool, Option<(EventSink, String)>) -> F,
+        F: Future<Output = Result<ModelResponse, ModelError>> + Send + 'static,
+    {
+        let settings = request.settings.over(&self.settings);
+        let ctx = request.context;
+        let stream = self.streams(ctx.events.is_some());
+        let body = encode(&self.model, &request, &settings, stream);
+        let endpoint = Arc::clone(&self.endpoint);
+        let events = ctx.events.map(|sink| (sink.clone(), ctx.agent.to_owned()));
+        let exchange = body
+            .map(|body| exchange(Arc::clone(&endpoint), Bytes::from(body), stream, events))
+            .map_err(|e| endpoint.decode(format!("cannot encode the request: {e}")));
+        Box::pin(async move { http::spawn(exchange?).await })
     }
 }
 

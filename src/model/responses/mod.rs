@@ -60,22 +60,13 @@ impl Model for OpenAiResponses {
         &'a self,
         request: ModelRequest<'a>,
     ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
-        let settings = request.settings.over(&self.inner.settings);
-        let ctx = request.context;
-        let stream = self.inner.streams(ctx.events.is_some());
-        let body = serde_json::to_vec(&convert::request(
-            &self.inner.model,
-            &request,
-            &settings,
-            stream,
-        ));
-        let endpoint = Arc::clone(&self.inner.endpoint);
-        let events = ctx.events.map(|sink| (sink.clone(), ctx.agent.to_owned()));
-        Box::pin(async move {
-            let body =
-                body.map_err(|e| endpoint.decode(format!("cannot encode the request: {e}")))?;
-            http::spawn(exchange(endpoint, Bytes::from(body), stream, events)).await
-        })
+        self.inner.respond(
+            request,
+            |model, request, settings, stream| {
+                serde_json::to_vec(&convert::request(model, request, settings, stream))
+            },
+            exchange,
+        )
     }
 }
 
@@ -87,11 +78,7 @@ async fn exchange(
     events: Option<(EventSink, String)>,
 ) -> Result<ModelResponse, ModelError> {
     let response = endpoint.post(body).await?;
-    let is_sse = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"));
+    let is_sse = http::is_event_stream(&response);
     if stream && is_sse {
         read_stream(&endpoint, response, events).await
     } else {
