@@ -1,9 +1,10 @@
-//! Measuring helpers shared by the scenarios: the DESIGN line printer, medians, overlap of
-//! tool calls from a run's timeline, and the process's resident memory from `/proc`.
+//! Measuring helpers shared by the scenarios: repeated runs with their wall times, the DESIGN
+//! line printer, medians, overlap of tool calls from a run's timeline, and the process's
+//! resident memory from `/proc`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use baton::{Event, EventKind};
+use baton::{Event, EventKind, RunResult, Swarm};
 
 /// The global allocator of this benchmark binary.
 pub const ALLOCATOR: &str = if cfg!(feature = "bench-system-alloc") {
@@ -90,4 +91,70 @@ pub fn peak_rss_kib() -> u64 {
 pub fn fail(message: String) -> ! {
     eprintln!("benchmark failed: {message}");
     std::process::exit(1)
+}
+
+/// Wall times and results of repeated runs.
+pub struct Samples {
+    /// Each run's wall time, in ms.
+    pub walls: Vec<f64>,
+    /// Each run's result.
+    pub results: Vec<RunResult>,
+}
+
+impl Samples {
+    /// The median wall time, in ms.
+    pub fn median(&self) -> f64 {
+        median(&mut self.walls.clone())
+    }
+
+    /// `reps`, `min_ms` and `max_ms`, for a line's `extra`.
+    pub fn spread(&self) -> [(&'static str, String); 3] {
+        let min = self.walls.iter().copied().fold(f64::MAX, f64::min);
+        let max = self.walls.iter().copied().fold(0.0, f64::max);
+        [
+            ("reps", self.walls.len().to_string()),
+            ("min_ms", format!("{min:.3}")),
+            ("max_ms", format!("{max:.3}")),
+        ]
+    }
+
+    /// The fewest tool calls any run had in flight at its busiest moment.
+    pub fn peak_in_flight(&self) -> usize {
+        self.results
+            .iter()
+            .map(|r| peak_in_flight(&r.timeline))
+            .min()
+            .unwrap_or(0)
+    }
+}
+
+/// Runs `entry` `reps` times, one after another, with inputs `rep 0`, `rep 1`, ...; fails the
+/// benchmark unless every answer is `expect(input)`.
+pub async fn runs(
+    swarm: &Swarm,
+    entry: &str,
+    reps: usize,
+    expect: impl Fn(&str) -> String,
+) -> Samples {
+    let mut samples = Samples {
+        walls: Vec::with_capacity(reps),
+        results: Vec::with_capacity(reps),
+    };
+    for rep in 0..reps {
+        let input = format!("rep {rep}");
+        let started = Instant::now();
+        let result = swarm
+            .run(entry, input.as_str())
+            .await
+            .unwrap_or_else(|e| fail(e.to_string()));
+        samples.walls.push(ms(started.elapsed()));
+        if result.final_output != expect(&input) {
+            fail(format!(
+                "wrong answer {:?} via {:?}",
+                result.final_output, result.path
+            ));
+        }
+        samples.results.push(result);
+    }
+    samples
 }

@@ -1,7 +1,7 @@
 //! S4 handoffs: a chain of 10 agents, each handing off to the next, the last answering; the
 //! median of 20 runs. Ideal: 0; reported as ms per handoff (9 handoffs a run).
 
-use crate::support::{fail, line, median, ms};
+use crate::support::{fail, line, runs};
 
 const AGENTS: usize = 10;
 const REPS: usize = 20;
@@ -13,42 +13,19 @@ pub async fn run() -> String {
         model.set_recording(false);
     }
     let swarm = topology.start().unwrap_or_else(|e| fail(e.to_string()));
-    let handoffs = (AGENTS - 1) as f64;
-    let mut walls = Vec::with_capacity(REPS);
-    for rep in 0..REPS + 5 {
-        let input = format!("rep {rep}");
-        let started = std::time::Instant::now();
-        let result = swarm
-            .run(topology.entry(), input.as_str())
-            .await
-            .unwrap_or_else(|e| fail(e.to_string()));
-        let wall = ms(started.elapsed());
-        if result.final_output != format!("answered {input}") || result.path.len() != AGENTS {
-            fail(format!(
-                "wrong run: {} via {:?}",
-                result.final_output, result.path
-            ));
-        }
-        if rep >= 5 {
-            walls.push(wall); // the first 5 warm up
-        }
-    }
+    let answered = |input: &str| format!("answered {input}");
+    runs(&swarm, topology.entry(), 5, answered).await; // warm-up
+    let samples = runs(&swarm, topology.entry(), REPS, answered).await;
     swarm.shutdown().await;
-    let (min, max) = (
-        walls.iter().copied().fold(f64::MAX, f64::min),
-        walls.iter().copied().fold(0.0, f64::max),
-    );
-    let wall = median(&mut walls);
-    line(
-        "handoffs",
-        wall,
-        0.0,
-        &[
-            ("ms_per_handoff", format!("{:.4}", wall / handoffs)),
-            ("handoffs", format!("{handoffs}")),
-            ("reps", REPS.to_string()),
-            ("min_ms", format!("{min:.3}")),
-            ("max_ms", format!("{max:.3}")),
-        ],
-    )
+    if let Some(short) = samples.results.iter().find(|r| r.path.len() != AGENTS) {
+        fail(format!("a run skipped agents: {:?}", short.path));
+    }
+    let handoffs = (AGENTS - 1) as f64;
+    let wall = samples.median();
+    let mut extra = vec![
+        ("ms_per_handoff", format!("{:.4}", wall / handoffs)),
+        ("handoffs", format!("{handoffs}")),
+    ];
+    extra.extend(samples.spread());
+    line("handoffs", wall, 0.0, &extra)
 }

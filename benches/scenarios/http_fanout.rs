@@ -14,7 +14,7 @@ use baton::EventKind;
 use baton::mock::MockServer;
 use baton::model::{ModelConfig, ModelLimits, ModelSettings, Provider, build_model};
 
-use crate::support::{fail, line, median, ms, peak_in_flight};
+use crate::support::{fail, line, median, ms, runs};
 
 const K: usize = 8;
 const L_MS: f64 = 100.0;
@@ -41,39 +41,24 @@ pub async fn run() -> String {
         .start()
         .unwrap_or_else(|e| fail(e.to_string()));
 
-    let mut walls = Vec::with_capacity(REPS);
-    let mut model_ms = Vec::new();
-    let mut peak = usize::MAX;
-    for rep in 0..=REPS {
-        if rep == 1 {
-            server.reset(); // rep 0 warms up (connections, runtimes)
-        }
-        let input = format!("rep {rep}");
-        let started = std::time::Instant::now();
-        let result = swarm
-            .run(topology.entry(), input.as_str())
-            .await
-            .unwrap_or_else(|e| fail(e.to_string()));
-        let wall = ms(started.elapsed());
-        if result.final_output != format!("done: {input}") {
-            fail(format!("wrong answer: {}", result.final_output));
-        }
-        peak = peak.min(peak_in_flight(&result.timeline));
-        if rep > 0 {
-            walls.push(wall);
-            for event in &result.timeline {
-                if matches!(event.kind, EventKind::Model) {
-                    model_ms.push(ms(event.end - event.start));
-                }
-            }
-        }
-    }
+    let done = |input: &str| format!("done: {input}");
+    runs(&swarm, topology.entry(), 1, done).await; // warm-up (connections, runtimes)
+    server.reset();
+    let samples = runs(&swarm, topology.entry(), REPS, done).await;
     swarm.shutdown().await;
+    let peak = samples.peak_in_flight();
     if peak != K {
         fail(format!(
             "peak tool calls in flight was {peak}, expected {K}"
         ));
     }
+    let mut model_ms: Vec<f64> = samples
+        .results
+        .iter()
+        .flat_map(|r| &r.timeline)
+        .filter(|event| matches!(event.kind, EventKind::Model))
+        .map(|event| ms(event.end - event.start))
+        .collect();
     let records = server.records();
     if records.len() != 2 * REPS || records.iter().any(|r| r.status != 200) {
         fail(format!(
@@ -84,11 +69,7 @@ pub async fn run() -> String {
     let mut server_ms: Vec<f64> = records.iter().map(|r| ms(r.took)).collect();
     let model_per_req = median(&mut model_ms);
     let server_per_req = median(&mut server_ms);
-    let (min, max) = (
-        walls.iter().copied().fold(f64::MAX, f64::min),
-        walls.iter().copied().fold(0.0, f64::max),
-    );
-    let wall = median(&mut walls);
+    let wall = samples.median();
     line(
         "http_fanout",
         wall,
@@ -103,9 +84,9 @@ pub async fn run() -> String {
                 "overhead_ms_per_req",
                 format!("{:.3}", model_per_req - server_per_req),
             ),
-            ("reps", REPS.to_string()),
-            ("min_ms", format!("{min:.3}")),
-            ("max_ms", format!("{max:.3}")),
-        ],
+        ]
+        .into_iter()
+        .chain(samples.spread())
+        .collect::<Vec<_>>(),
     )
 }
