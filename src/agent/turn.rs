@@ -159,30 +159,16 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
             && let Plan::Handoff(target) = &calls[pos].plan
             && let Some(reason) = loop_guard(&conv, &target.spec.name)
         {
-            calls[pos].output = Some(
-                HandoffError::Refused {
-                    target: target.spec.name.to_string(),
-                    reason: reason.clone(),
-                }
-                .to_output(),
-            );
+            refuse(&mut calls[pos], reason.clone());
             refused = Some(reason);
         }
 
         // 3. Every regular call at once; replies joined in call order.
         let cancelled_now = fan_out(core, spec, &conv, &mut calls).await;
-        if cancelled_now
-            && let Some(pos) = handoff
-            && let Plan::Handoff(target) = &calls[pos].plan
-        {
+        if cancelled_now && let Some(pos) = handoff {
             // The conversation will not move after all: say so in the handoff's output.
-            calls[pos].output = Some(
-                HandoffError::Refused {
-                    target: target.spec.name.to_string(),
-                    reason: "the swarm shut down before the conversation moved".to_owned(),
-                }
-                .to_output(),
-            );
+            let reason = "the swarm shut down before the conversation moved";
+            refuse(&mut calls[pos], reason.to_owned());
         }
 
         // 5. One output per call, in call order, whatever happened.
@@ -387,6 +373,14 @@ fn choose_target(
             allowed,
         }
     })
+}
+
+/// Gives the turn's handoff call the output that says it did not happen, and why.
+fn refuse(call: &mut Call, reason: String) {
+    if let Plan::Handoff(target) = &call.plan {
+        let target = target.spec.name.to_string();
+        call.output = Some(HandoffError::Refused { target, reason }.to_output());
+    }
 }
 
 /// The handoff-loop guard: why moving to `target` would break a limit, if it would.
