@@ -4,12 +4,12 @@
 //! Every problem is reported at once ([`SwarmError::Invalid`]), before any thread starts.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use actix::Recipient;
 
 use super::system::{Inside, SystemThread};
-use super::{AgentSlot, Core, Inner, Swarm};
+use super::{AgentSlot, Core, Swarm};
 use crate::agent::{Agent, AgentActor, AgentSpec, Limits, ShardAgent};
 use crate::handoff::{self, HandoffStyle};
 use crate::model::SharedModel;
@@ -146,25 +146,6 @@ pub struct SwarmBuilder {
 
 /// Something to do with a swarm as soon as it has started.
 type OnStart = Box<dyn FnOnce(&Swarm) + Send>;
-
-/// A handle to a swarm that does not keep it alive: a tool that runs agents holds one, so the
-/// swarm's tools do not keep its threads running after the application drops its handles.
-#[derive(Debug, Clone)]
-pub(crate) struct WeakSwarm(Weak<Inner>);
-
-impl WeakSwarm {
-    /// The swarm, if some handle still holds it.
-    pub(crate) fn upgrade(&self) -> Option<Swarm> {
-        self.0.upgrade().map(|inner| Swarm { inner })
-    }
-}
-
-impl Swarm {
-    /// A handle that does not keep the swarm alive.
-    pub(crate) fn downgrade(&self) -> WeakSwarm {
-        WeakSwarm(Arc::downgrade(&self.inner))
-    }
-}
 
 impl std::fmt::Debug for SwarmBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

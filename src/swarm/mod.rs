@@ -10,12 +10,11 @@ mod builder;
 mod core;
 mod system;
 
-pub(crate) use builder::WeakSwarm;
 pub use builder::{Problem, SwarmBuilder, SwarmError};
 pub(crate) use core::{AgentSlot, Core, Shard};
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use actix::prelude::SendError;
@@ -209,6 +208,25 @@ impl Swarm {
             .clone()
         };
         shutdown.await;
+    }
+}
+
+/// A handle to a swarm that does not keep it alive: a tool that runs agents holds one, so the
+/// swarm's tools do not keep its threads running after the application drops its handles.
+#[derive(Debug, Clone)]
+pub(crate) struct WeakSwarm(Weak<Inner>);
+
+impl WeakSwarm {
+    /// The swarm, if some handle still holds it.
+    pub(crate) fn upgrade(&self) -> Option<Swarm> {
+        self.0.upgrade().map(|inner| Swarm { inner })
+    }
+}
+
+impl Swarm {
+    /// A handle that does not keep the swarm alive.
+    pub(crate) fn downgrade(&self) -> WeakSwarm {
+        WeakSwarm(Arc::downgrade(&self.inner))
     }
 }
 
