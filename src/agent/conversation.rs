@@ -104,32 +104,37 @@ impl Conversation {
 
     /// Ends the run with the text of the items from `first_output` on, produced by `agent`.
     pub(crate) fn finish(self, agent: &str, first_output: usize) {
-        // The run stops counting as in flight before its caller hears of it.
-        drop(self.in_flight);
         let final_output = output_text(&self.items[first_output..]);
-        let result = RunResult {
+        let (run, reply) = self.close();
+        let _ = reply.send(Ok(RunResult {
             final_output,
             last_agent: agent.to_owned(),
-            transcript: self.items,
-            path: self.path.iter().map(|a| a.to_string()).collect(),
-            usage: self.usage,
-            trace_id: self.trace_id,
-            timeline: self.timeline,
-        };
-        let _ = self.reply.send(Ok(result));
+            transcript: run.transcript,
+            path: run.path,
+            usage: run.usage,
+            trace_id: run.trace_id,
+            timeline: run.timeline,
+        }));
     }
 
     /// Fails the run; `error` gets the partial run to carry.
     pub(crate) fn fail(self, error: impl FnOnce(Box<PartialRun>) -> RunError) {
+        let (run, reply) = self.close();
+        let _ = reply.send(Err(error(Box::new(run))));
+    }
+
+    /// What the run did, and the channel to its caller. The run stops counting as in flight
+    /// here, before its caller hears of it.
+    fn close(self) -> (PartialRun, Reply) {
         drop(self.in_flight);
-        let partial = PartialRun {
+        let run = PartialRun {
             transcript: self.items,
             path: self.path.iter().map(|a| a.to_string()).collect(),
             usage: self.usage,
             trace_id: self.trace_id,
             timeline: self.timeline,
         };
-        let _ = self.reply.send(Err(error(Box::new(partial))));
+        (run, self.reply)
     }
 }
 
