@@ -72,6 +72,26 @@ impl HttpModel {
     }
 }
 
+/// The most items a streamed answer may index (`output_index`, a tool call's `index`).
+const MAX_STREAM_INDEX: usize = 1024;
+
+/// `slots[index]`, growing `slots` with defaults to reach it: how both stream assemblers
+/// place what an event carries.
+///
+/// The index is the server's number, so it is bounded before it sizes anything: an index past
+/// [`MAX_STREAM_INDEX`] is a broken stream (`Err`), not an allocation that aborts the process.
+pub(crate) fn stream_slot<T: Default>(slots: &mut Vec<T>, index: usize) -> Result<&mut T, String> {
+    if index >= MAX_STREAM_INDEX {
+        return Err(format!(
+            "a stream event's index {index} is past the {MAX_STREAM_INDEX} items an answer may have"
+        ));
+    }
+    if slots.len() <= index {
+        slots.resize_with(index + 1, T::default);
+    }
+    Ok(&mut slots[index])
+}
+
 /// Whether a tool is sent as strict, given the setting and its schema.
 pub(crate) fn strict(setting: Option<bool>, schema: &Value) -> bool {
     setting.unwrap_or_else(|| accepts_strict(schema))

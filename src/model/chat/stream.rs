@@ -9,6 +9,7 @@
 
 use super::{convert, wire};
 use crate::item::Item;
+use crate::model::provider::stream_slot;
 use crate::model::{ModelResponse, Usage};
 use crate::stream::EventSink;
 
@@ -79,10 +80,7 @@ impl Assembler {
         }
         for (k, piece) in delta.tool_calls.into_iter().enumerate() {
             let index = piece.index.unwrap_or(k);
-            if self.calls.len() <= index {
-                self.calls.resize_with(index + 1, PartialCall::default);
-            }
-            let call = &mut self.calls[index];
+            let call = stream_slot(&mut self.calls, index)?;
             if let Some(id) = piece.id.filter(|id| !id.is_empty()) {
                 call.id = Some(id);
             }
@@ -116,5 +114,21 @@ impl Assembler {
         let mut usage = self.usage;
         usage.requests = 1;
         ModelResponse { output, usage }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_tool_call_index_past_the_cap_is_a_broken_stream_not_an_abort() {
+        let mut assembler = Assembler::new(None);
+        let chunk = json!({"choices": [{"delta": {"tool_calls": [
+            {"index": 1_000_000_000_000_u64, "id": "c1", "function": {"name": "f", "arguments": ""}}
+        ]}}]});
+        let error = assembler.on_event(&chunk.to_string()).unwrap_err();
+        assert!(error.contains("index"), "{error}");
     }
 }

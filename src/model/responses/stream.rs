@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::{convert, wire};
 use crate::item::Item;
+use crate::model::provider::stream_slot;
 use crate::model::{ModelResponse, Usage};
 use crate::stream::EventSink;
 
@@ -40,11 +41,8 @@ impl Assembler {
         }
     }
 
-    fn slot(&mut self, index: usize) -> &mut Option<Item> {
-        if self.items.len() <= index {
-            self.items.resize(index + 1, None);
-        }
-        &mut self.items[index]
+    fn slot(&mut self, index: usize) -> Result<&mut Option<Item>, Failure> {
+        stream_slot(&mut self.items, index).map_err(Failure::Malformed)
     }
 
     /// Takes one event's data. `Err` is the model's own failure message, or a malformed event.
@@ -62,7 +60,7 @@ impl Assembler {
                 };
                 let done = event.kind.ends_with("done");
                 let item = convert::output_item(value).map_err(Failure::Malformed)?;
-                let slot = self.slot(index);
+                let slot = self.slot(index)?;
                 match (slot.as_mut(), item) {
                     // An added item opens the slot; a done item's final values win.
                     (None, item) => *slot = item,
@@ -75,7 +73,7 @@ impl Assembler {
                 if let Some((sink, agent)) = &self.events {
                     sink.text_delta(agent, delta.clone());
                 }
-                let slot = self.slot(index);
+                let slot = self.slot(index)?;
                 match slot {
                     Some(Item::Message { content, .. }) => content.push_str(&delta),
                     None => *slot = Some(Item::assistant(delta)),
@@ -84,19 +82,19 @@ impl Assembler {
             }
             "response.output_text.done" => {
                 if let (Some(text), Some(Item::Message { content, .. })) =
-                    (event.text, self.slot(index).as_mut())
+                    (event.text, self.slot(index)?.as_mut())
                 {
                     *content = text;
                 }
             }
             "response.function_call_arguments.delta" => {
-                if let Some(Item::FunctionCall { arguments, .. }) = self.slot(index) {
+                if let Some(Item::FunctionCall { arguments, .. }) = self.slot(index)? {
                     arguments.push_str(&event.delta.unwrap_or_default());
                 }
             }
             "response.function_call_arguments.done" => {
                 if let (Some(done), Some(Item::FunctionCall { arguments, .. })) =
-                    (event.arguments, self.slot(index).as_mut())
+                    (event.arguments, self.slot(index)?.as_mut())
                 {
                     *arguments = done;
                 }
@@ -233,5 +231,18 @@ mod tests {
             assembler.on_event("{\"type\": \"resp"),
             Err(Failure::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn an_output_index_past_the_cap_is_a_broken_stream_not_an_abort() {
+        let mut assembler = Assembler::new(None);
+        for index in [1_000_000_000_000_u64, u64::MAX] {
+            let delta = json!({"type": "response.output_text.delta", "output_index": index,
+                "delta": "x"});
+            assert!(matches!(
+                assembler.on_event(&delta.to_string()),
+                Err(Failure::Malformed(m)) if m.contains("index")
+            ));
+        }
     }
 }
