@@ -17,8 +17,7 @@ use tokio::sync::{Semaphore, oneshot};
 use tracing::Instrument as _;
 
 use super::args::into_typed;
-use super::error::panic_message;
-use super::{Tool, ToolCall, ToolDef, ToolError, ToolReply, output_text};
+use super::{Tool, ToolCall, ToolDef, ToolError, ToolReply, reply_of};
 
 /// Makes tool instances: once at start, and again after a panic.
 pub(crate) type Factory<T> = Arc<dyn Fn() -> T + Send + Sync>;
@@ -105,25 +104,10 @@ async fn run_call<T: Tool>(
         outcome = AssertUnwindSafe(tool.call(args)).catch_unwind() => outcome,
         () = reply.closed() => return,
     };
-    let name = || def.name().to_owned();
-    let result = match outcome {
-        Ok(Ok(output)) => output_text(output).map_err(|e| ToolError::Failed {
-            tool: name(),
-            message: format!("its output is not serializable: {e}"),
-        }),
-        Ok(Err(e)) => Err(ToolError::Failed {
-            tool: name(),
-            message: e.to_string(),
-        }),
-        Err(payload) => {
-            panicked.store(true, Ordering::Relaxed);
-            Err(ToolError::Panicked {
-                tool: name(),
-                message: panic_message(&*payload),
-            })
-        }
-    };
-    let _ = reply.send(result.map_err(Box::new));
+    if outcome.is_err() {
+        panicked.store(true, Ordering::Relaxed);
+    }
+    let _ = reply.send(reply_of(def.name(), outcome));
 }
 
 /// Starts the tool's worker actor on each shard's arbiter and returns their mailboxes, in

@@ -112,6 +112,32 @@ pub(crate) fn output_text<T: Serialize + 'static>(output: T) -> Result<String, s
     })
 }
 
+/// Turns how a call ended (its result, or the panic `catch_unwind` caught) into its reply to
+/// the turn loop, every failure a [`ToolError`] naming `tool`.
+pub(crate) fn reply_of<O: Serialize + 'static, E: std::fmt::Display>(
+    tool: &str,
+    ended: std::thread::Result<Result<O, E>>,
+) -> ToolReply {
+    let error = match ended {
+        Ok(Ok(output)) => match output_text(output) {
+            Ok(text) => return Ok(text),
+            Err(e) => ToolError::Failed {
+                tool: tool.to_owned(),
+                message: format!("its output is not serializable: {e}"),
+            },
+        },
+        Ok(Err(e)) => ToolError::Failed {
+            tool: tool.to_owned(),
+            message: e.to_string(),
+        },
+        Err(payload) => ToolError::Panicked {
+            tool: tool.to_owned(),
+            message: error::panic_message(&*payload),
+        },
+    };
+    Err(Box::new(error))
+}
+
 /// A call sent to a tool's worker actor; the reply comes back on `reply`.
 ///
 /// Carrying the reply channel in the message lets the worker answer from wherever the call

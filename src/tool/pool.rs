@@ -12,8 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use actix::{Actor, ActorContext as _, Handler, Recipient, SyncArbiter, SyncContext};
 
 use super::args;
-use super::error::panic_message;
-use super::{BlockingTool, ToolCall, ToolDef, ToolError, output_text};
+use super::{BlockingTool, ToolCall, ToolDef, ToolError, reply_of};
 
 /// One pool thread's worker: a tool instance of its own.
 pub(crate) struct PoolWorker<T: BlockingTool> {
@@ -35,35 +34,24 @@ impl<T: BlockingTool> Handler<ToolCall> for PoolWorker<T> {
             return;
         }
         let _span = call.span.enter(); // synchronous: the guard never crosses an await
-        let name = || self.def.name().to_owned();
-        let result = match args::into_typed::<T::Args>(call.arguments) {
-            Err(message) => Err(ToolError::InvalidArguments {
-                tool: name(),
+        let reply = match args::into_typed::<T::Args>(call.arguments) {
+            Err(message) => Err(Box::new(ToolError::InvalidArguments {
+                tool: self.def.name().to_owned(),
                 message,
-            }),
-            Ok(args) => match std::panic::catch_unwind(AssertUnwindSafe(|| self.tool.call(args))) {
-                Ok(Ok(output)) => output_text(output).map_err(|e| ToolError::Failed {
-                    tool: name(),
-                    message: format!("its output is not serializable: {e}"),
-                }),
-                Ok(Err(e)) => Err(ToolError::Failed {
-                    tool: name(),
-                    message: e.to_string(),
-                }),
-                Err(payload) => {
+            })),
+            Ok(args) => {
+                let ended = std::panic::catch_unwind(AssertUnwindSafe(|| self.tool.call(args)));
+                if ended.is_err() {
                     tracing::warn!(
                         tool = self.def.name(),
                         "tool panicked; rebuilding its worker"
                     );
                     ctx.stop(); // the SyncArbiter builds a fresh worker on this thread
-                    Err(ToolError::Panicked {
-                        tool: name(),
-                        message: panic_message(&*payload),
-                    })
                 }
-            },
+                reply_of(self.def.name(), ended)
+            }
         };
-        let _ = call.reply.send(result.map_err(Box::new));
+        let _ = call.reply.send(reply);
     }
 }
 
