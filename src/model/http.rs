@@ -17,6 +17,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use tokio::runtime::Runtime;
 use tokio_util::task::AbortOnDropHandle;
 
+use super::sse::SseDecoder;
 use super::{ApiKey, ModelError};
 
 /// Worker threads of the HTTP runtime: network I/O and JSON decoding are light.
@@ -199,13 +200,42 @@ impl Endpoint {
         Ok(body)
     }
 
-    /// The next chunk of a streamed body, `None` at its end.
-    pub(crate) async fn chunk(
+    /// Reads a streamed body as server-sent events, handing each event's data to `on_event`
+    /// until it returns `Ok(true)` (the API's last event) or the body ends.
+    pub(crate) async fn read_events(
         &self,
-        response: &mut reqwest::Response,
-    ) -> Result<Option<Bytes>, ModelError> {
-        response.chunk().await.map_err(|e| self.connection(&e))
+        mut response: reqwest::Response,
+        mut on_event: impl FnMut(&str) -> Result<bool, ModelError>,
+    ) -> Result<StreamEnd, ModelError> {
+        let mut decoder = SseDecoder::default();
+        let mut batch = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.connection(&e))? {
+            decoder
+                .feed(&chunk, &mut batch)
+                .map_err(|e| self.decode(e))?;
+            for event in batch.drain(..) {
+                if on_event(&event.data)? {
+                    return Ok(StreamEnd::Done);
+                }
+            }
+        }
+        Ok(if decoder.is_mid_event() {
+            StreamEnd::Cut
+        } else {
+            StreamEnd::Closed
+        })
     }
+}
+
+/// How [`Endpoint::read_events`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreamEnd {
+    /// The reader saw the API's last event.
+    Done,
+    /// The body ended between events, before the last one.
+    Closed,
+    /// The body ended inside an event.
+    Cut,
 }
 
 /// An error and its sources, one line (`error sending request: connection refused`).

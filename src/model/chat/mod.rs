@@ -14,7 +14,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 
-use super::http::{self, Endpoint};
+use super::http::{self, Endpoint, StreamEnd};
 use super::provider::HttpModel;
 use super::{ApiKey, Model, ModelError, ModelRequest, ModelResponse, ModelSettings};
 use crate::stream::EventSink;
@@ -78,32 +78,26 @@ async fn exchange(
     stream: bool,
     events: Option<(EventSink, String)>,
 ) -> Result<ModelResponse, ModelError> {
-    let mut response = endpoint.post(body).await?;
+    let response = endpoint.post(body).await?;
     let is_sse = http::is_event_stream(&response);
     if !(stream && is_sse) {
         let body = endpoint.read_body(response).await?;
         return decode(&endpoint, &body);
     }
-    let mut decoder = super::sse::SseDecoder::default();
     let mut assembler = stream::Assembler::new(events);
-    let mut batch = Vec::new();
-    while let Some(chunk) = endpoint.chunk(&mut response).await? {
-        decoder
-            .feed(&chunk, &mut batch)
-            .map_err(|e| endpoint.decode(e))?;
-        for event in batch.drain(..) {
-            if assembler
-                .on_event(&event.data)
-                .map_err(|e| endpoint.decode(e))?
-            {
-                return Ok(assembler.finish());
-            }
+    let end = endpoint
+        .read_events(response, |data| {
+            assembler.on_event(data).map_err(|e| endpoint.decode(e))
+        })
+        .await?;
+    match end {
+        StreamEnd::Done => Ok(assembler.finish()),
+        // Some servers end without `[DONE]`, after a `finish_reason`.
+        StreamEnd::Closed if assembler.finished() => Ok(assembler.finish()),
+        StreamEnd::Closed | StreamEnd::Cut => {
+            Err(endpoint.decode("the stream ended before `[DONE]`"))
         }
     }
-    if assembler.finished() && !decoder.is_mid_event() {
-        return Ok(assembler.finish());
-    }
-    Err(endpoint.decode("the stream ended before `[DONE]`"))
 }
 
 /// A whole (non-streamed) answer.

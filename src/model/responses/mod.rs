@@ -14,7 +14,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 
-use super::http::{self, Endpoint};
+use super::http::{self, Endpoint, StreamEnd};
 use super::provider::HttpModel;
 use super::{ApiKey, Model, ModelError, ModelRequest, ModelResponse, ModelSettings};
 use crate::stream::EventSink;
@@ -114,29 +114,25 @@ fn decode(endpoint: &Endpoint, body: &[u8]) -> Result<ModelResponse, ModelError>
 /// A streamed response, assembled.
 async fn read_stream(
     endpoint: &Endpoint,
-    mut response: reqwest::Response,
+    response: reqwest::Response,
     events: Option<(EventSink, String)>,
 ) -> Result<ModelResponse, ModelError> {
-    let mut decoder = super::sse::SseDecoder::default();
     let mut assembler = stream::Assembler::new(events);
-    let mut batch = Vec::new();
-    while let Some(chunk) = endpoint.chunk(&mut response).await? {
-        decoder
-            .feed(&chunk, &mut batch)
-            .map_err(|e| endpoint.decode(e))?;
-        for event in batch.drain(..) {
-            match assembler.on_event(&event.data) {
-                Ok(stream::Step::More) => {}
-                Ok(stream::Step::Done) => return Ok(assembler.finish()),
-                Err(stream::Failure::Model(message)) => {
-                    return Err(ModelError::Failed {
-                        endpoint: endpoint.label().to_owned(),
-                        message: endpoint.scrub(&message),
-                    });
-                }
-                Err(stream::Failure::Malformed(reason)) => return Err(endpoint.decode(reason)),
-            }
+    let end = endpoint
+        .read_events(response, |data| match assembler.on_event(data) {
+            Ok(stream::Step::More) => Ok(false),
+            Ok(stream::Step::Done) => Ok(true),
+            Err(stream::Failure::Model(message)) => Err(ModelError::Failed {
+                endpoint: endpoint.label().to_owned(),
+                message: endpoint.scrub(&message),
+            }),
+            Err(stream::Failure::Malformed(reason)) => Err(endpoint.decode(reason)),
+        })
+        .await?;
+    match end {
+        StreamEnd::Done => Ok(assembler.finish()),
+        StreamEnd::Closed | StreamEnd::Cut => {
+            Err(endpoint.decode("the stream ended before `response.completed`"))
         }
     }
-    Err(endpoint.decode("the stream ended before `response.completed`"))
 }
