@@ -1,5 +1,6 @@
 //! What the two API clients share: a model's endpoint, name and settings, the choice to
-//! stream, how a request is sent, and which tool schemas may be sent as `strict`.
+//! stream, how a request is sent, which tool schemas may be sent as `strict`, and the lenient
+//! reading of what comes back (call arguments, streamed items by index).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -90,6 +91,15 @@ pub(crate) fn stream_slot<T: Default>(slots: &mut Vec<T>, index: usize) -> Resul
         slots.resize_with(index + 1, T::default);
     }
     Ok(&mut slots[index])
+}
+
+/// A function call's arguments as JSON text (some servers send the object itself).
+pub(crate) fn arguments_text(arguments: Option<Value>) -> String {
+    match arguments {
+        Some(Value::String(text)) => text,
+        None | Some(Value::Null) => String::new(),
+        Some(other) => other.to_string(),
+    }
 }
 
 /// Whether a tool is sent as strict, given the setting and its schema.

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::wire;
 use crate::item::{Item, Role};
-use crate::model::provider::strict;
+use crate::model::provider::{arguments_text, strict};
 use crate::model::{ModelRequest, ModelSettings, ToolChoice, Usage};
 
 /// The request body for `request`, with `settings` (the agent's over the model's).
@@ -142,15 +142,6 @@ pub(crate) fn reply_items(message: wire::ReplyMessage) -> Vec<Item> {
         ));
     }
     items
-}
-
-/// A tool call's arguments as JSON text (some servers send the object itself).
-pub(crate) fn arguments_text(arguments: Option<Value>) -> String {
-    match arguments {
-        Some(Value::String(text)) => text,
-        None | Some(Value::Null) => String::new(),
-        Some(other) => other.to_string(),
-    }
 }
 
 /// A call id for servers that send none: unique in this process.

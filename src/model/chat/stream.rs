@@ -9,7 +9,7 @@
 
 use super::{convert, wire};
 use crate::item::Item;
-use crate::model::provider::stream_slot;
+use crate::model::provider::{arguments_text, stream_slot};
 use crate::model::{ModelResponse, Usage};
 use crate::stream::EventSink;
 
@@ -88,7 +88,7 @@ impl Assembler {
                 call.name.push_str(&name);
             }
             call.arguments
-                .push_str(&convert::arguments_text(piece.function.arguments));
+                .push_str(&arguments_text(piece.function.arguments));
         }
         Ok(false)
     }

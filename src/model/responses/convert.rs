@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::wire;
 use crate::item::{Item, Role};
-use crate::model::provider::strict;
+use crate::model::provider::{arguments_text, strict};
 use crate::model::{ModelRequest, ModelSettings, ToolChoice, Usage};
 
 /// The request body for `request`, with `settings` (the agent's over the model's).
@@ -144,15 +144,10 @@ pub(crate) fn output_item(value: Value) -> Result<Option<Item>, String> {
                 .ok_or_else(|| "a function_call output item has no `call_id`".to_owned())?;
             let name = text(&map, "name")
                 .ok_or_else(|| format!("function_call {call_id} has no `name`"))?;
-            let arguments = match map.get("arguments") {
-                Some(Value::String(s)) => s.clone(),
-                None | Some(Value::Null) => String::new(),
-                Some(other) => other.to_string(), // lenient: an object instead of its text
-            };
             Ok(Some(Item::FunctionCall {
                 call_id,
                 name,
-                arguments,
+                arguments: arguments_text(map.remove("arguments")),
                 id: text(&map, "id"),
             }))
         }
