@@ -190,20 +190,17 @@ impl MockServer {
 
     /// Queues a fault for the next model request that has none.
     pub fn inject(&self, fault: Fault) {
-        self.state.lock_faults().push_back(fault);
+        self.inject_n(fault, 1);
     }
 
     /// Queues `fault` for the next `count` requests.
     pub fn inject_n(&self, fault: Fault, count: usize) {
-        let mut faults = self.state.lock_faults();
-        for _ in 0..count {
-            faults.push_back(fault.clone());
-        }
+        self.state.queue(&fault, count);
     }
 
     /// Every model request so far, in arrival order.
     pub fn records(&self) -> Vec<RequestRecord> {
-        self.state.lock_records().iter().cloned().collect()
+        self.state.records()
     }
 
     /// The most model requests that were in flight at once.
@@ -213,9 +210,7 @@ impl MockServer {
 
     /// Forgets records, the peak and queued faults.
     pub fn reset(&self) {
-        self.state.lock_faults().clear();
-        self.state.lock_records().clear();
-        self.state.peak.store(0, Ordering::SeqCst);
+        self.state.reset();
     }
 }
 

@@ -79,12 +79,31 @@ impl State {
         }
     }
 
-    pub(crate) fn lock_faults(&self) -> MutexGuard<'_, VecDeque<Fault>> {
+    fn lock_faults(&self) -> MutexGuard<'_, VecDeque<Fault>> {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn lock_records(&self) -> MutexGuard<'_, VecDeque<RequestRecord>> {
+    fn lock_records(&self) -> MutexGuard<'_, VecDeque<RequestRecord>> {
         self.records.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `fault` for the next `count` model requests; returns how many faults wait now.
+    pub(crate) fn queue(&self, fault: &Fault, count: usize) -> usize {
+        let mut faults = self.lock_faults();
+        faults.extend(std::iter::repeat_n(fault, count).cloned());
+        faults.len()
+    }
+
+    /// Every model request recorded, in arrival order.
+    pub(crate) fn records(&self) -> Vec<RequestRecord> {
+        self.lock_records().iter().cloned().collect()
+    }
+
+    /// Forgets records, the peak and queued faults.
+    pub(crate) fn reset(&self) {
+        self.lock_faults().clear();
+        self.lock_records().clear();
+        self.peak.store(0, Ordering::SeqCst);
     }
 
     fn record(&self, mut record: RequestRecord) {
@@ -176,7 +195,7 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Response<Bo
             &json!({"object": "list", "data": [{"id": "mock", "object": "model", "owned_by": "baton"}]}),
         ),
         (&Method::GET, "/_mock/stats") => {
-            let records: Vec<RequestRecord> = state.lock_records().iter().cloned().collect();
+            let records = state.records();
             json_response(
                 200,
                 &json!({
@@ -190,11 +209,8 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Response<Bo
         (&Method::POST, "/_mock/faults") => match read_body(request).await {
             Ok(body) => match serde_json::from_slice::<FaultOrder>(&body) {
                 Ok(order) => {
-                    let mut faults = state.lock_faults();
-                    for _ in 0..order.count.min(10_000) {
-                        faults.push_back(order.fault.clone());
-                    }
-                    json_response(200, &json!({"queued": faults.len()}))
+                    let queued = state.queue(&order.fault, order.count.min(10_000));
+                    json_response(200, &json!({"queued": queued}))
                 }
                 Err(e) => error_response(&ApiError::invalid(
                     format!(
@@ -206,9 +222,7 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Response<Bo
             Err(e) => error_response(&e),
         },
         (&Method::POST, "/_mock/reset") => {
-            state.lock_faults().clear();
-            state.lock_records().clear();
-            state.peak.store(0, Ordering::SeqCst);
+            state.reset();
             json_response(200, &json!({"reset": true}))
         }
         _ => {
