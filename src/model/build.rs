@@ -77,10 +77,7 @@ pub fn choose_model(config: &ModelConfig, offline: bool) -> Result<ModelChoice, 
             _ => "responses",
         },
         config.model.as_deref().unwrap_or_default(),
-        base_url
-            .as_deref()
-            .or(config.base_url.as_deref())
-            .unwrap_or(DEFAULT_BASE_URL)
+        base_url_of(config, base_url.as_deref())
     );
     Ok(ModelChoice::Http { model, description })
 }
@@ -100,10 +97,7 @@ pub fn build_model(
         model: config.name.clone(),
         reason,
     };
-    let base_url = base_url_override
-        .or(config.base_url.as_deref())
-        .unwrap_or(DEFAULT_BASE_URL)
-        .trim();
+    let base_url = base_url_of(config, base_url_override).trim();
     if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
         return Err(problem(format!(
             "base URL `{base_url}` must start with http:// or https://"
@@ -128,6 +122,14 @@ pub fn build_model(
             "a scripted model has no HTTP client; use the topology's scripted model".to_owned(),
         )),
     }
+}
+
+/// Where `config`'s model is reached: the override (`OPENAI_BASE_URL`), else the config's
+/// `base_url`, else [`DEFAULT_BASE_URL`].
+fn base_url_of<'a>(config: &'a ModelConfig, base_url_override: Option<&'a str>) -> &'a str {
+    base_url_override
+        .or(config.base_url.as_deref())
+        .unwrap_or(DEFAULT_BASE_URL)
 }
 
 /// Timeout per attempt, in-flight cap, retries, from the config's limits.
