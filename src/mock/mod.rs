@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::model::ApiKey;
 use crate::topology::Topology;
 
 /// Why a mock server could not start.
@@ -61,7 +62,7 @@ pub struct MockBuilder<'a> {
     topology: &'a Topology,
     port: u16,
     latency: Duration,
-    api_key: Option<String>,
+    api_key: Option<ApiKey>,
     reasoning: bool,
 }
 
@@ -88,9 +89,11 @@ impl MockBuilder<'_> {
         self
     }
 
-    /// Requires `Authorization: Bearer <key>`; other requests get the API's 401.
+    /// Requires `Authorization: Bearer <key>`; other requests get the API's 401. The key is
+    /// kept as an [`ApiKey`], so `Debug` output of the builder or server never shows it, and
+    /// trimmed, as the bearer token it is compared with is.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
+        self.api_key = Some(ApiKey::new(key.into().trim()));
         self
     }
 

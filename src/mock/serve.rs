@@ -24,7 +24,7 @@ use super::check::{self, ApiError, Ask};
 use super::fault::{Api, Fault, FaultOrder, RequestRecord};
 use super::reply::Turn;
 use super::script::{self, Script};
-use crate::model::{ModelRequest, ModelSettings, RequestContext};
+use crate::model::{ApiKey, ModelRequest, ModelSettings, RequestContext};
 
 /// Largest request body read.
 const MAX_REQUEST: usize = 32 * 1024 * 1024;
@@ -50,7 +50,7 @@ impl std::error::Error for Dropped {}
 pub(crate) struct State {
     pub(crate) script: Script,
     /// Requests must carry `Authorization: Bearer <this>` when set.
-    pub(crate) api_key: Option<String>,
+    pub(crate) api_key: Option<ApiKey>,
     /// Added to every model request.
     pub(crate) latency: Duration,
     /// Whether Responses API answers carry reasoning items (see `MockBuilder::reasoning`).
@@ -64,7 +64,7 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub(crate) fn new(script: Script, api_key: Option<String>, latency: Duration) -> Self {
+    pub(crate) fn new(script: Script, api_key: Option<ApiKey>, latency: Duration) -> Self {
         State {
             script,
             api_key,
@@ -351,7 +351,7 @@ async fn model_request(
         _ => {}
     }
     if let Some(expected) = &state.api_key
-        && bearer.as_deref() != Some(expected.as_str())
+        && bearer.as_deref() != Some(expected.expose())
     {
         let message = match &bearer {
             None => "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).".to_owned(),

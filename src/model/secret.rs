@@ -32,7 +32,8 @@ impl ApiKey {
             .map(ApiKey)
     }
 
-    /// The key itself, for the `Authorization` header only.
+    /// The key itself: for the `Authorization` header, and for the mock server to compare a
+    /// request's bearer token with.
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }

@@ -17,11 +17,16 @@ fn models_and_keys_print_no_key_in_debug_output() {
     let topology = fixture("math.yaml");
     let config = topology.models()[0].clone();
     let built = build_model(&config, Some(key.clone()), Some("http://127.0.0.1:9/v1")).unwrap();
+    let mock = MockServer::builder(&topology).api_key(KEY);
+    let mock_shown = format!("{mock:?}");
+    let server = mock.start().expect("the mock starts");
     for shown in [
         format!("{key:?}"),
         format!("{model:?}"),
         format!("{model:#?}"),
         format!("{built:?}"),
+        mock_shown,
+        format!("{server:?}"),
     ] {
         assert!(!shown.contains(KEY), "{shown}");
         assert!(!shown.contains("4f1c9e2b"), "{shown}");
