@@ -186,7 +186,8 @@ pub enum TopologyError {
     TooLarge {
         /// The file.
         path: PathBuf,
-        /// Its size.
+        /// Its size (for a pipe or device, which has none, the bytes read before it was
+        /// refused).
         size: u64,
     },
     /// The file is not valid YAML (or a parser budget ran out).

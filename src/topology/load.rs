@@ -7,6 +7,8 @@
 //! [`MAX_FILE_BYTES`], and a topology to [`MAX_AGENT_FILES`] agent files; agent files cannot
 //! list other files, so there are no include cycles.
 
+use std::fs::File;
+use std::io::Read as _;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -51,19 +53,31 @@ pub(super) fn read_path(path: &Path) -> Result<(PathBuf, Option<PathBuf>, String
 }
 
 /// Reads a file, refusing files over [`MAX_FILE_BYTES`] before reading them.
+///
+/// The size a file's metadata gives is only a promise: a pipe or a device (`/dev/zero`, or an
+/// agent file that links to one) has none, so the read itself stops past the cap too.
 fn read_capped(path: &Path) -> Result<String, TopologyError> {
     let read = |error| TopologyError::Read {
         path: path.to_owned(),
         error,
     };
-    let size = std::fs::metadata(path).map_err(read)?.len();
+    let too_large = |size| TopologyError::TooLarge {
+        path: path.to_owned(),
+        size,
+    };
+    let file = File::open(path).map_err(read)?;
+    let size = file.metadata().map_err(read)?.len();
     if size > MAX_FILE_BYTES {
-        return Err(TopologyError::TooLarge {
-            path: path.to_owned(),
-            size,
-        });
+        return Err(too_large(size));
     }
-    std::fs::read_to_string(path).map_err(read)
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(read)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(text.len() as u64));
+    }
+    Ok(text)
 }
 
 /// Parses the topology file's `text`, then reads every agent file it lists.

@@ -219,3 +219,16 @@ fn an_agent_file_over_the_cap_is_a_located_error() {
     assert!(too_large.file.ends_with("topology.yaml"), "{too_large}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[cfg(unix)]
+#[test]
+fn an_endless_device_is_refused_after_the_cap() {
+    // `/dev/zero` claims no size: only the read itself can stop it.
+    let start = Instant::now();
+    let err = topology::load("/dev/zero").unwrap_err();
+    assert!(start.elapsed() < LIMIT);
+    assert!(
+        matches!(err, TopologyError::TooLarge { size, .. } if size == MAX_FILE_BYTES + 1),
+        "{err}"
+    );
+}
