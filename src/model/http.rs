@@ -116,13 +116,8 @@ impl Endpoint {
         }
     }
 
-    /// `POST <url>`, for messages.
-    pub(crate) fn label(&self) -> &str {
-        &self.label
-    }
-
     /// Removes the key from a text that may quote it (an API's error message).
-    pub(crate) fn scrub(&self, text: &str) -> String {
+    fn scrub(&self, text: &str) -> String {
         match &self.key {
             Some(key) => key.scrub(text),
             None => text.to_owned(),
@@ -136,10 +131,19 @@ impl Endpoint {
         }
     }
 
+    /// [`ModelError::Decode`]: the answer could not be read, for `reason` (key removed).
     pub(crate) fn decode(&self, reason: impl Into<String>) -> ModelError {
         ModelError::Decode {
             endpoint: self.label.clone(),
             reason: self.scrub(&reason.into()),
+        }
+    }
+
+    /// [`ModelError::Failed`]: the model reported a failure, `message` (key removed).
+    pub(crate) fn failed(&self, message: &str) -> ModelError {
+        ModelError::Failed {
+            endpoint: self.label.clone(),
+            message: self.scrub(message),
         }
     }
 

@@ -92,10 +92,7 @@ fn decode(endpoint: &Endpoint, body: &[u8]) -> Result<ModelResponse, ModelError>
     let response: wire::Response = serde_json::from_slice(body)
         .map_err(|e| endpoint.decode(format!("not a Responses API response: {e}")))?;
     if response.status.as_deref() == Some("failed") {
-        return Err(ModelError::Failed {
-            endpoint: endpoint.label().to_owned(),
-            message: endpoint.scrub(&stream::error_text(response.error.as_ref())),
-        });
+        return Err(endpoint.failed(&stream::error_text(response.error.as_ref())));
     }
     if response.status.as_deref() == Some("incomplete") {
         let details = response.incomplete_details.clone().unwrap_or_default();
@@ -122,10 +119,7 @@ async fn read_stream(
         .read_events(response, |data| match assembler.on_event(data) {
             Ok(stream::Step::More) => Ok(false),
             Ok(stream::Step::Done) => Ok(true),
-            Err(stream::Failure::Model(message)) => Err(ModelError::Failed {
-                endpoint: endpoint.label().to_owned(),
-                message: endpoint.scrub(&message),
-            }),
+            Err(stream::Failure::Model(message)) => Err(endpoint.failed(&message)),
             Err(stream::Failure::Malformed(reason)) => Err(endpoint.decode(reason)),
         })
         .await?;
