@@ -8,7 +8,7 @@
 //! ```
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -89,8 +89,9 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), Failure> {
     let out = match args.format {
         CheckFormat::Text => {
             let mut out = String::new();
+            let mut source = Source::default();
             for d in &diagnostics {
-                out.push_str(&render(d));
+                out.push_str(&render(d, &mut source));
             }
             let _ = writeln!(
                 out,
@@ -144,14 +145,14 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// rustc style: the message, the place, the source line with a caret under the problem, and
 /// the hint.
-fn render(d: &Diagnostic) -> String {
+fn render(d: &Diagnostic, source: &mut Source) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}: {}", d.severity.as_str(), d.message);
     let number = d.line.to_string();
     let pad = " ".repeat(number.len());
     let _ = writeln!(out, "{pad}--> {}:{}:{}", d.file.display(), d.line, d.column);
-    if let Some(line) = source_line(&d.file, d.line) {
-        let (shown, caret_at) = window(&line, d.column as usize);
+    if let Some(line) = source.line(&d.file, d.line) {
+        let (shown, caret_at) = window(line, d.column as usize);
         let prefix: String = shown
             .chars()
             .take(caret_at)
@@ -175,12 +176,42 @@ fn render(d: &Diagnostic) -> String {
     out
 }
 
-/// The text of 1-based line `n` of `file`, if it can be read.
-fn source_line(file: &Path, n: u32) -> Option<String> {
-    let text = std::fs::read_to_string(file).ok()?;
-    text.lines()
-        .nth(n.checked_sub(1)? as usize)
-        .map(|l| l.trim_end_matches('\r').to_owned())
+/// The lines of the file the last diagnostic pointed into. Diagnostics come grouped by file,
+/// so each file is read once, not once per problem (a file can have tens of thousands).
+#[derive(Default)]
+struct Source {
+    file: PathBuf,
+    /// `None` if the file cannot be read.
+    lines: Option<Vec<String>>,
+}
+
+impl Source {
+    /// The text of 1-based line `n` of `file`, if it can be read.
+    fn line(&mut self, file: &Path, n: u32) -> Option<&str> {
+        if self.file != file {
+            self.file = file.to_owned();
+            self.lines = read_lines(file);
+        }
+        let index = n.checked_sub(1)? as usize;
+        self.lines.as_ref()?.get(index).map(String::as_str)
+    }
+}
+
+/// The lines of `file`, reading no more than a topology may hold (a file refused as too large
+/// may be endless, like `/dev/zero`).
+fn read_lines(file: &Path) -> Option<Vec<String>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .ok()?
+        .take(topology::MAX_FILE_BYTES)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(|l| l.trim_end_matches('\r').to_owned())
+            .collect(),
+    )
 }
 
 /// At most 120 characters of `line` around 1-based `column`, and the caret's 0-based offset.

@@ -89,3 +89,15 @@ fn an_unreadable_path_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read agents/nope.yaml"));
 }
+
+#[cfg(unix)]
+#[test]
+fn an_endless_file_is_one_error_and_is_never_read_to_its_end() {
+    let out = baton(&["check", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("error: /dev/zero: the file is 4194305 bytes; topologies are limited to 4194304 bytes\n --> /dev/zero:1:1\n"),
+        "{stdout}"
+    );
+}
