@@ -50,7 +50,9 @@ impl RetryPolicy {
         match error.retry_after() {
             Some(asked) if asked > self.max_retry_after => None,
             // What the server asked, plus a little jitter so waiting callers spread out.
-            Some(asked) => Some(asked + backoff.min(Duration::from_millis(100)).mul_f64(random())),
+            Some(asked) => Some(
+                asked.saturating_add(backoff.min(Duration::from_millis(100)).mul_f64(random())),
+            ),
             // "Equal jitter": half the backoff, plus up to half again at random.
             None => Some(backoff / 2 + (backoff / 2).mul_f64(random())),
         }
