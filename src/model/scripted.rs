@@ -265,7 +265,8 @@ impl ScriptedModel {
             .ok_or_else(|| ModelError::OutOfTurns {
                 agent: ctx.agent.to_owned(),
                 available: turns.len(),
-                requested: ctx.agent_turn + 1,
+                // Saturates: the mock server takes the turn from a client's call id.
+                requested: ctx.agent_turn.saturating_add(1),
             })?;
 
         let mut output = Vec::with_capacity(turn.calls.len() + 1);
@@ -410,6 +411,7 @@ fn estimate_usage(request: &ModelRequest<'_>, output: &[Item]) -> Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{ModelSettings, RequestContext};
 
     #[test]
     fn template_fills_outputs_and_input() {
@@ -423,5 +425,33 @@ mod tests {
             "what is 2+2 -> 4 {{output:nope}}"
         );
         assert_eq!(fill_template("open {{ end", &input), "open {{ end");
+    }
+
+    #[test]
+    fn the_last_possible_turn_is_out_of_turns_not_an_overflow() {
+        let model = ScriptedModel::new().with_agent("a", [ScriptedTurn::text("hi")]);
+        let settings = ModelSettings::default();
+        let request = ModelRequest {
+            instructions: "",
+            input: &[],
+            tools: &[],
+            parallel_tool_calls: true,
+            settings: &settings,
+            context: RequestContext {
+                agent: "a",
+                agent_turn: u32::MAX,
+                run_turn: 0,
+                trace_id: "t",
+                events: None,
+            },
+        };
+        assert!(matches!(
+            model.answer(&request),
+            Err(ModelError::OutOfTurns {
+                available: 1,
+                requested: u32::MAX,
+                ..
+            })
+        ));
     }
 }
