@@ -77,9 +77,10 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), Failure> {
                 };
                 unreadable.push(format!("{}: {error}{hint}", file.display()));
             }
-            Err(e @ TopologyError::TooLarge { .. }) => {
-                // Located at the file itself: it is a problem of the topology, not of usage.
-                diagnostics.push(whole_file(path, e.to_string()));
+            Err(ref e @ TopologyError::TooLarge { path: ref file, .. }) => {
+                // Located at the file itself (a folder's `topology.yaml`, not the folder): it
+                // is a problem of the topology, not of usage.
+                diagnostics.push(whole_file(file, e.to_string()));
             }
             Err(e) => diagnostics.extend(e.diagnostics().iter().cloned()),
         }

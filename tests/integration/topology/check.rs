@@ -101,3 +101,18 @@ fn an_endless_file_is_one_error_and_is_never_read_to_its_end() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_folder_whose_topology_is_too_large_is_located_at_its_topology_yaml() {
+    let dir = std::env::temp_dir().join(format!("baton-check-large-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = std::fs::File::create(dir.join("topology.yaml")).unwrap();
+    file.set_len(baton::topology::MAX_FILE_BYTES + 1).unwrap();
+    drop(file);
+    let out = baton(&["check", "--format", "json", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = dir.join("topology.yaml");
+    assert_eq!(report["diagnostics"][0]["file"], file.display().to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+}
