@@ -21,9 +21,11 @@ pub struct ConcurrencyLimit<M> {
 }
 
 impl<M: Model> ConcurrencyLimit<M> {
-    /// At most `max` requests of `inner` in flight (at least 1).
+    /// At most `max` requests of `inner` in flight (at least 1; `usize::MAX` and other values
+    /// past what a semaphore holds mean as many as it holds).
     pub fn new(inner: M, max: usize) -> Self {
-        Self::with_semaphore(inner, Arc::new(Semaphore::new(max.max(1))))
+        let permits = max.clamp(1, Semaphore::MAX_PERMITS);
+        Self::with_semaphore(inner, Arc::new(Semaphore::new(permits)))
     }
 
     /// Shares `semaphore` with other models (one cap for one endpoint).
@@ -43,5 +45,18 @@ impl<M: Model> Model for ConcurrencyLimit<M> {
             })?;
             self.inner.respond(request).await
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ScriptedModel;
+
+    #[test]
+    fn any_cap_is_accepted_without_a_panic() {
+        for max in [0, 1, usize::MAX] {
+            let _ = ConcurrencyLimit::new(ScriptedModel::new(), max);
+        }
     }
 }
