@@ -74,8 +74,8 @@ pub(super) fn interpolate<'t>(text: &'t str, env: Lookup<'_>) -> Result<Cow<'t, 
     Ok(Cow::Owned(out))
 }
 
-/// `[A-Za-z_][A-Za-z0-9_]*`
-fn is_name(name: &str) -> bool {
+/// Whether `name` can name an environment variable: `[A-Za-z_][A-Za-z0-9_]*`.
+pub(super) fn is_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     bytes
         .next()

@@ -2,6 +2,7 @@
 //! the runtime configs built from them.
 
 use super::diagnostic::{Place, Problems};
+use super::env;
 use super::raw::{RawAgent, RawModel, RawModelSettings, RawTool};
 use super::read::{Located, did_you_mean};
 use super::validate::{first_at, list_hint};
@@ -43,7 +44,7 @@ pub(super) fn models(p: &mut Problems, raw: &[RawModel]) -> Vec<ModelConfig> {
             );
         }
         if let Some(var) = &model.api_key_env
-            && !is_env_name(&var.value)
+            && !env::is_name(&var.value)
         {
             p.error(
                 &var.at,
@@ -77,15 +78,6 @@ pub(super) fn models(p: &mut Problems, raw: &[RawModel]) -> Vec<ModelConfig> {
         });
     }
     models
-}
-
-/// `[A-Za-z_][A-Za-z0-9_]*`
-fn is_env_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 pub(super) fn settings(raw: &RawModelSettings) -> ModelSettings {
