@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// One injected fault.
 ///
 /// As JSON (for `POST /_mock/faults`): `{"kind": "status", "status": 429, "retry_after": 1}`,
-/// `{"kind": "delay", "ms": 500}`, `{"kind": "drop"}`, `{"kind": "malformed"}`; add
+/// `{"kind": "delay", "ms": 500}`, `{"kind": "drop"}`, `{"kind": "malformed"}`, `{"kind": "endless"}`; add
 /// `"count": N` to queue it N times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -40,6 +40,9 @@ pub enum Fault {
     /// Answer 200 with a body that is not what the API sends (cut JSON, or a broken stream
     /// event).
     Malformed,
+    /// Answer a streamed request with a stream whose text never ends (a runaway server): the
+    /// client must cut it. A request that does not stream is answered normally.
+    Endless,
 }
 
 impl Fault {

@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::StreamExt as _;
 use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt as _, Full, Limited, StreamBody};
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
@@ -381,8 +382,7 @@ async fn model_request(
     }
     match answer(state, &ask, agent_header.as_deref(), reasoning, &mut record) {
         Ok(reply) => {
-            let malformed = matches!(fault, Some(Fault::Malformed));
-            let response = reply.into_response(api, &ask, malformed);
+            let response = reply.into_response(api, &ask, fault.as_ref());
             state.record(record);
             Ok(response)
         }
@@ -455,7 +455,8 @@ fn answer(
 }
 
 impl Reply {
-    fn into_response(self, api: Api, ask: &Ask, malformed: bool) -> Response<Body> {
+    fn into_response(self, api: Api, ask: &Ask, fault: Option<&Fault>) -> Response<Body> {
+        let malformed = matches!(fault, Some(Fault::Malformed));
         let turn = Turn {
             serial: self.serial,
             model: &ask.model,
@@ -497,8 +498,22 @@ impl Reply {
                 Bytes::from_static(b"data: {\"type\": \"response.output_text.delta\", \"delta\n\n"),
             );
         }
-        let stream = futures::stream::iter(frames.into_iter().map(|b| Ok(Frame::data(b))));
-        let mut response = Response::new(StreamBody::new(stream).boxed());
+        let data = |bytes: Bytes| Ok::<_, Infallible>(Frame::data(bytes));
+        let body = if matches!(fault, Some(Fault::Endless)) {
+            // The events up to the first that carries text or arguments, then that one forever.
+            let first = frames
+                .iter()
+                .position(|f| f.windows(7).any(|w| w == b"\"delta\""))
+                .unwrap_or(0);
+            let delta = frames.get(first).cloned().unwrap_or_default();
+            let head = futures::stream::iter(frames.into_iter().take(first + 1));
+            BodyExt::boxed(StreamBody::new(
+                head.chain(futures::stream::repeat(delta)).map(data),
+            ))
+        } else {
+            BodyExt::boxed(StreamBody::new(futures::stream::iter(frames).map(data)))
+        };
+        let mut response = Response::new(body);
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

@@ -27,6 +27,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest answer body read (a response is a few KiB; this bounds a broken server).
 pub(crate) const MAX_BODY: usize = 32 * 1024 * 1024;
 
+/// The default cap on a streamed answer's bytes: about ten times the largest streamed answer a
+/// model writes (128k output tokens, one event of ~200 bytes each). It stops a server that
+/// never ends its stream before memory runs out.
+pub const MAX_STREAM: usize = 256 * 1024 * 1024;
+
 /// The runtime and client, made once.
 struct Http {
     runtime: Runtime,
@@ -103,6 +108,8 @@ pub(crate) struct Endpoint {
     label: String,
     /// The `Authorization: Bearer` key, if any (local servers need none).
     key: Option<ApiKey>,
+    /// The most bytes a streamed answer may have.
+    pub(crate) max_stream: usize,
 }
 
 impl Endpoint {
@@ -113,6 +120,7 @@ impl Endpoint {
             label: format!("POST {url}"),
             url,
             key,
+            max_stream: MAX_STREAM,
         }
     }
 
@@ -213,7 +221,13 @@ impl Endpoint {
     ) -> Result<StreamEnd, ModelError> {
         let mut decoder = SseDecoder::default();
         let mut batch = Vec::new();
+        let mut read = 0_usize;
         while let Some(chunk) = response.chunk().await.map_err(|e| self.connection(&e))? {
+            read += chunk.len();
+            if read > self.max_stream {
+                let max = self.max_stream;
+                return Err(self.decode(format!("the stream is larger than {max} bytes")));
+            }
             decoder
                 .feed(&chunk, &mut batch)
                 .map_err(|e| self.decode(e))?;

@@ -27,6 +27,7 @@ pub use check::{HistoryError, check_history};
 pub use config::{
     DEFAULT_API_KEY_ENV, ModelConfig, ModelLimits, ModelSettings, Provider, ToolChoice,
 };
+pub use http::MAX_STREAM;
 pub use limit::ConcurrencyLimit;
 pub use retry::{Retry, RetryPolicy};
 pub use scripted::{RecordedRequest, ScriptedCall, ScriptedModel, ScriptedTurn};

@@ -37,6 +37,14 @@ impl HttpModel {
         }
     }
 
+    /// Caps a streamed answer at `bytes`.
+    pub(crate) fn set_max_stream(&mut self, bytes: usize) {
+        // The builders call this right after `new`, while they hold the only reference.
+        if let Some(endpoint) = Arc::get_mut(&mut self.endpoint) {
+            endpoint.max_stream = bytes;
+        }
+    }
+
     /// Whether this request streams.
     pub(crate) fn streams(&self, listening: bool) -> bool {
         self.stream.unwrap_or(listening)

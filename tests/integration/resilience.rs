@@ -253,3 +253,39 @@ async fn the_in_flight_cap_holds_under_two_hundred_concurrent_conversations() {
         "the requests hardly overlapped (peak {peak})"
     );
 }
+
+#[tokio::test]
+async fn a_stream_that_never_ends_is_cut_at_the_cap_with_a_clear_error() {
+    // One per API: the mock answers the first request with text that goes on forever.
+    for api in [Api::Responses, Api::Chat] {
+        let topology = fixture("math.yaml");
+        let server = MockServer::start(&topology).expect("the mock starts");
+        server.inject(Fault::Endless);
+        let url = server.base_url();
+        let key = Some(baton::model::ApiKey::new(KEY));
+        let cap = 64 * 1024;
+        let model: baton::model::SharedModel = match api {
+            Api::Responses => std::sync::Arc::new(
+                baton::model::responses::OpenAiResponses::new(&url, "gpt-4.1-mini", key)
+                    .with_streaming(Some(true))
+                    .with_max_stream_bytes(cap),
+            ),
+            Api::Chat => std::sync::Arc::new(
+                baton::model::chat::ChatCompletions::new(&url, "llama3.1:8b", key)
+                    .with_streaming(Some(true))
+                    .with_max_stream_bytes(cap),
+            ),
+        };
+        let swarm = swarm(&topology, model);
+        let error = swarm
+            .run("triage", QUESTION)
+            .await
+            .expect_err("the runaway stream ends the run");
+        swarm.shutdown().await;
+        let text = model_error(error).to_string();
+        assert!(
+            text.contains("the stream is larger than 65536 bytes"),
+            "{api:?}: {text}"
+        );
+    }
+}

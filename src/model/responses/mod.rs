@@ -53,6 +53,13 @@ impl OpenAiResponses {
         self.inner.stream = stream;
         self
     }
+
+    /// Caps a streamed answer at `bytes` (default [`MAX_STREAM`](crate::model::MAX_STREAM),
+    /// 256 MiB): a stream that goes on past it is cut with a clear error.
+    pub fn with_max_stream_bytes(mut self, bytes: usize) -> Self {
+        self.inner.set_max_stream(bytes);
+        self
+    }
 }
 
 impl Model for OpenAiResponses {
