@@ -75,12 +75,11 @@ fn start(topology: &Topology, args: &RunArgs) -> Result<baton::Swarm, Failure> {
         .iter()
         .all(|a| topology.model_of(a.name()).is_some());
     if !every_agent_named_a_model && live.is_empty() && offline.is_empty() {
+        // Nothing was resolved at all: no agent names a model, so no key would change that.
         offline.push(if args.offline {
             "--offline".to_owned()
-        } else if std::env::var_os(baton::model::DEFAULT_API_KEY_ENV).is_none() {
-            format!("{} is not set", baton::model::DEFAULT_API_KEY_ENV)
         } else {
-            "it configures no HTTP model".to_owned()
+            "its agents name no model".to_owned()
         });
     }
     if !every_agent_named_a_model && scripted.is_none() {
