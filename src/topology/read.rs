@@ -6,6 +6,7 @@
 //! mean") and repeated key in the file. [`Fields`] reads a mapping: the fields a type asks
 //! for are the fields it knows, and whatever is left over is unknown.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -410,13 +411,12 @@ impl<'n, 'r, 'a> Fields<'n, 'r, 'a> {
             return None;
         };
         // Keys must be strings and given once.
-        for (i, (key, _)) in entries.iter().enumerate() {
+        let mut firsts: HashMap<&str, &Node> = HashMap::with_capacity(entries.len());
+        for (key, _) in entries {
             match &key.value {
                 Value::String(name) => {
-                    if let Some((first, _)) = entries[..i]
-                        .iter()
-                        .find(|(k, _)| matches!(&k.value, Value::String(n) if n == name))
-                    {
+                    let first = *firsts.entry(name).or_insert(key);
+                    if !std::ptr::eq(first, key) {
                         reader.error(
                             key,
                             format!("`{name}` is given twice in {what}"),
