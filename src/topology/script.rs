@@ -1,10 +1,12 @@
 //! Scripted turns: built into the scripted model, and checked against the agent that plays
 //! them (calls it may not make and quoted outputs no call has are warnings).
+//!
+//! `tools` and `handoffs` below are the names the agent lists.
 
 use std::collections::HashSet;
 
 use super::diagnostic::Problems;
-use super::raw::{RawAgent, RawCall, RawTurn};
+use super::raw::{RawCall, RawTurn};
 use super::read::Located;
 use crate::model::{ScriptedCall, ScriptedTurn};
 
@@ -12,7 +14,8 @@ use crate::model::{ScriptedCall, ScriptedTurn};
 pub(super) fn turn(
     p: &mut Problems,
     raw: &RawTurn,
-    agent: &RawAgent,
+    tools: &HashSet<&str>,
+    handoffs: &HashSet<&str>,
     name: &str,
     ids: &HashSet<&str>,
 ) -> ScriptedTurn {
@@ -30,10 +33,10 @@ pub(super) fn turn(
     let mut calls: Vec<ScriptedCall> = raw
         .calls
         .iter()
-        .filter_map(|c| call(p, c, agent, name))
+        .filter_map(|c| call(p, c, tools, handoffs, name))
         .collect();
     if let Some(target) = &raw.handoff {
-        check_scripted_handoff(p, target, agent, name);
+        check_scripted_handoff(p, target, handoffs, name);
         calls.push(ScriptedCall::handoff(target.value.clone()));
     }
     ScriptedTurn {
@@ -52,13 +55,14 @@ fn output_refs(text: &str) -> impl Iterator<Item = &str> {
 fn call(
     p: &mut Problems,
     raw: &Located<RawCall>,
-    agent: &RawAgent,
+    tools: &HashSet<&str>,
+    handoffs: &HashSet<&str>,
     name: &str,
 ) -> Option<ScriptedCall> {
     let call = &raw.value;
     let made = match (&call.tool, &call.handoff) {
         (Some(tool), None) => {
-            if !agent.tools.iter().any(|t| t.value == tool.value) {
+            if !tools.contains(tool.value.as_str()) {
                 p.warning(
                     &tool.at,
                     format!("scripted call to `{}`, which agent `{name}` cannot call", tool.value),
@@ -73,7 +77,7 @@ fn call(
             ScriptedCall::tool_raw(tool.value.clone(), arguments)
         }
         (None, Some(target)) if call.args.is_none() => {
-            check_scripted_handoff(p, target, agent, name);
+            check_scripted_handoff(p, target, handoffs, name);
             ScriptedCall::handoff(target.value.clone())
         }
         (None, Some(_)) => {
@@ -98,10 +102,10 @@ fn call(
 fn check_scripted_handoff(
     p: &mut Problems,
     target: &Located<String>,
-    agent: &RawAgent,
+    handoffs: &HashSet<&str>,
     name: &str,
 ) {
-    if !agent.handoffs.iter().any(|h| h.value == target.value) {
+    if !handoffs.contains(target.value.as_str()) {
         p.warning(
             &target.at,
             format!(

@@ -1,6 +1,8 @@
 //! The `models:` and `tools:` sections: names, references and option values checked, and
 //! the runtime configs built from them.
 
+use std::collections::HashMap;
+
 use super::diagnostic::{Place, Problems};
 use super::env;
 use super::raw::{RawAgent, RawModel, RawModelSettings, RawTool};
@@ -18,16 +20,17 @@ const MAX_POOL_THREADS: u32 = 256;
 
 pub(super) fn models(p: &mut Problems, raw: &[RawModel]) -> Vec<ModelConfig> {
     let mut models: Vec<ModelConfig> = Vec::with_capacity(raw.len());
-    let mut places: Vec<&Place> = Vec::new();
+    // Where each model in `models` is defined, by name.
+    let mut defined: HashMap<&str, &Place> = HashMap::with_capacity(raw.len());
     for model in raw {
         let (Some(name), Some(provider)) = (&model.name, model.provider) else {
             continue;
         };
-        if let Some(i) = models.iter().position(|m| m.name == name.value) {
+        if let Some(first) = defined.get(name.value.as_str()) {
             p.error(
                 &name.at,
                 format!("model `{}` is defined twice", name.value),
-                Some(format!("the first is at {}", first_at(places[i], &name.at))),
+                Some(format!("the first is at {}", first_at(first, &name.at))),
             );
             continue;
         }
@@ -63,7 +66,7 @@ pub(super) fn models(p: &mut Problems, raw: &[RawModel]) -> Vec<ModelConfig> {
             limits.max_retries = l.max_retries.map(|r| r.0);
             limits.max_in_flight = l.max_in_flight.map(|n| n.0 as usize);
         }
-        places.push(&name.at);
+        defined.insert(&name.value, &name.at);
         models.push(ModelConfig {
             name: name.value.clone(),
             provider: provider.0,
@@ -102,8 +105,10 @@ pub(super) fn tools(
     agents: &[(&Located<String>, &RawAgent)],
 ) -> Vec<(ToolConfig, Place)> {
     let mut tools: Vec<(ToolConfig, Place)> = Vec::with_capacity(raw.len());
+    // Each tool's position in `tools`, by name.
+    let mut positions: HashMap<&str, usize> = HashMap::with_capacity(raw.len());
     for tool in raw {
-        let (name, kind, options, at) = match &tool.value {
+        let (name, kind, options, at): (&str, _, _, _) = match &tool.value {
             RawTool::Builtin(b) => {
                 let Some(name) = &b.builtin else { continue };
                 let Some(register) = builtin::find(&name.value) else {
@@ -126,7 +131,7 @@ pub(super) fn tools(
                     );
                 }
                 (
-                    name.value.clone(),
+                    &name.value,
                     ToolKind::Builtin(register),
                     &b.options,
                     name.at.clone(),
@@ -134,17 +139,15 @@ pub(super) fn tools(
             }
             RawTool::Agent(a) => {
                 let Some(agent) = &a.agent else { continue };
-                let (name, at) = match &a.name {
-                    Some(name) => (name.value.clone(), name.at.clone()),
-                    None => (agent.value.clone(), agent.at.clone()),
-                };
+                let name = a.name.as_ref().unwrap_or(agent);
+                let (name, at) = (&name.value, name.at.clone());
                 let Some((_, target)) = agents.iter().find(|(n, _)| n.value == agent.value) else {
                     p.error(
                         &agent.at,
                         format!("unknown agent `{}` for an agent tool", agent.value),
                         did_you_mean(&agent.value, agents.iter().map(|(n, _)| n.value.as_str())),
                     );
-                    check_tool_name(p, &name, &at);
+                    check_tool_name(p, name, &at);
                     continue;
                 };
                 let description = a
@@ -161,8 +164,9 @@ pub(super) fn tools(
                 (name, kind, &a.options, at)
             }
         };
-        check_tool_name(p, &name, &at);
-        if let Some((_, first)) = tools.iter().find(|(t, _)| t.name == name) {
+        check_tool_name(p, name, &at);
+        if let Some(&first) = positions.get(name) {
+            let first = &tools[first].1;
             p.error(
                 &at,
                 format!("tool `{name}` is defined twice"),
@@ -186,9 +190,10 @@ pub(super) fn tools(
             idempotent: options.idempotent.unwrap_or(false),
             retries: options.retries.as_ref().map_or(0, |r| r.value.0),
         };
+        positions.insert(name, tools.len());
         tools.push((
             ToolConfig {
-                name,
+                name: name.to_owned(),
                 kind,
                 options,
             },

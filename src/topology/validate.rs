@@ -7,7 +7,7 @@
 //! from the entry agent, agent tools that could call themselves (errors), and handoff cycles
 //! (warnings: they are real flows, and the run limits bound them).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -39,15 +39,18 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
 
     // ----- agents: names -----
     let mut agents: Vec<(&Located<String>, &RawAgent)> = Vec::new();
+    // Each agent's position in `agents`, by name.
+    let mut positions: HashMap<&str, usize> = HashMap::with_capacity(raw_agents.len());
     for agent in &raw_agents {
         let Some(name) = &agent.value.name else {
             continue;
         };
-        if let Some((first, _)) = agents.iter().find(|(n, _)| n.value == name.value) {
+        if let Some(&first) = positions.get(name.value.as_str()) {
+            let first = &agents[first].0.at;
             p.error(
                 &name.at,
                 format!("agent `{}` is defined twice", name.value),
-                Some(format!("the first is at {}", first_at(&first.at, &name.at))),
+                Some(format!("the first is at {}", first_at(first, &name.at))),
             );
             continue;
         }
@@ -60,10 +63,11 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
                 )),
             );
         }
+        positions.insert(&name.value, agents.len());
         agents.push((name, &agent.value));
     }
     let names: Vec<&str> = agents.iter().map(|(n, _)| n.value.as_str()).collect();
-    let index_of = |name: &str| names.iter().position(|n| *n == name);
+    let index_of = |name: &str| positions.get(name).copied();
     if raw_agents.is_empty()
         && let Some(at) = &agents_at
     {
@@ -103,6 +107,10 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     // ----- tools -----
     let tools = section::tools(p, &raw.tools, &agents);
     let tool_names: Vec<&str> = tools.iter().map(|(t, _)| t.name.as_str()).collect();
+    let tool_kinds: HashMap<&str, &ToolKind> = tools
+        .iter()
+        .map(|(t, _)| (t.name.as_str(), &t.kind))
+        .collect();
 
     // ----- agents: references, models, scripts -----
     let call_ids: HashSet<&str> = agents
@@ -125,16 +133,10 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     });
     for (i, (name, agent)) in agents.iter().enumerate() {
         let name = &name.value;
-        check_list(p, &agent.tools, "tool", name);
+        let may_call = check_list(p, &agent.tools, "tool", name);
         for tool in &agent.tools {
-            match tools.iter().find(|(t, _)| t.name == tool.value) {
-                Some((
-                    ToolConfig {
-                        kind: ToolKind::Agent { agent: target, .. },
-                        ..
-                    },
-                    _,
-                )) => {
+            match tool_kinds.get(tool.value.as_str()) {
+                Some(ToolKind::Agent { agent: target, .. }) => {
                     if let Some(j) = index_of(target) {
                         graph.add(i, j);
                     }
@@ -148,7 +150,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
                 ),
             }
         }
-        check_list(p, &agent.handoffs, "handoff target", name);
+        let may_hand_off = check_list(p, &agent.handoffs, "handoff target", name);
         for target in &agent.handoffs {
             if target.value == *name {
                 p.error(
@@ -194,7 +196,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
         if let Some(turns) = &agent.scripted {
             let turns: Vec<ScriptedTurn> = turns
                 .iter()
-                .map(|t| script::turn(p, t, agent, name, &call_ids))
+                .map(|t| script::turn(p, t, &may_call, &may_hand_off, name, &call_ids))
                 .collect();
             scripted = scripted.with_agent(name.clone(), turns);
         }
@@ -244,8 +246,10 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
         handoff_cycle(p, &handoff_graph, &component, &agents, &limits);
     }
     for (tool, at) in &tools {
-        if let ToolKind::Agent { agent: target, .. } = &tool.kind {
-            recursive_tool(p, &graph, tool, target, at, &agents);
+        if let ToolKind::Agent { agent: target, .. } = &tool.kind
+            && let Some(start) = index_of(target)
+        {
+            recursive_tool(p, &graph, tool, start, at, &agents);
         }
     }
 
@@ -305,10 +309,17 @@ pub(super) fn list_hint(what: &str, names: &[&str]) -> Option<String> {
     ))
 }
 
-/// Warns about a name listed twice in an agent's `tools` or `handoffs`.
-fn check_list(p: &mut Problems, list: &[Located<String>], what: &str, agent: &str) {
-    for (i, item) in list.iter().enumerate() {
-        if list[..i].iter().any(|earlier| earlier.value == item.value) {
+/// Warns about a name listed twice in an agent's `tools` or `handoffs`; returns the names
+/// listed.
+fn check_list<'l>(
+    p: &mut Problems,
+    list: &'l [Located<String>],
+    what: &str,
+    agent: &str,
+) -> HashSet<&'l str> {
+    let mut listed = HashSet::with_capacity(list.len());
+    for item in list {
+        if !listed.insert(item.value.as_str()) {
             p.warning(
                 &item.at,
                 format!("{what} `{}` is listed twice in agent `{agent}`", item.value),
@@ -316,6 +327,7 @@ fn check_list(p: &mut Problems, list: &[Located<String>], what: &str, agent: &st
             );
         }
     }
+    listed
 }
 
 fn limits(raw: Option<&RawLimits>) -> Limits {
@@ -390,19 +402,16 @@ fn handoff_cycle(
     );
 }
 
-/// Reports an agent tool whose agent can reach (by handoffs and agent tools) an agent that
-/// uses the same tool: each call could start another nested run, without end.
+/// Reports an agent tool whose agent (`agents[start]`) can reach (by handoffs and agent tools)
+/// an agent that uses the same tool: each call could start another nested run, without end.
 fn recursive_tool(
     p: &mut Problems,
     graph: &Graph,
     tool: &ToolConfig,
-    target: &str,
+    start: usize,
     at: &Place,
     agents: &[(&Located<String>, &RawAgent)],
 ) {
-    let Some(start) = agents.iter().position(|(n, _)| n.value == target) else {
-        return;
-    };
     let path = agents
         .iter()
         .enumerate()
@@ -411,7 +420,7 @@ fn recursive_tool(
         .min_by_key(Vec::len);
     if let Some(path) = path {
         let names: Vec<&str> = path.iter().map(|&i| agents[i].0.value.as_str()).collect();
-        let user = names.last().copied().unwrap_or(target);
+        let user = names.last().copied().unwrap_or(&agents[start].0.value);
         p.error(
             at,
             format!(
