@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::MAX_FILE_BYTES;
+use super::read::{HINT_WORK, did_you_mean};
 
 /// How bad a [`Diagnostic`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -119,12 +120,33 @@ pub(super) struct Place {
 }
 
 /// The problems found so far, across every file of a topology.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Problems {
     list: Vec<Diagnostic>,
+    /// The work "did you mean" hints may still do (see [`HINT_WORK`]).
+    hint_work: u64,
+}
+
+impl Default for Problems {
+    fn default() -> Self {
+        Problems {
+            list: Vec::new(),
+            hint_work: HINT_WORK,
+        }
+    }
 }
 
 impl Problems {
+    /// Suggests the closest of `candidates` to a misspelt `name`, if the topology's hints
+    /// have work left.
+    pub(super) fn did_you_mean<'c>(
+        &mut self,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'c str>,
+    ) -> Option<String> {
+        did_you_mean(name, candidates, &mut self.hint_work)
+    }
+
     /// Records an error.
     pub(super) fn error(&mut self, at: &Place, message: impl Into<String>, hint: Option<String>) {
         self.list.push(Diagnostic::at(

@@ -505,9 +505,11 @@ impl FromNode for RawTool {
             (false, false) => {
                 // A misspelt `builtin:` gets its "did you mean" from `finish`; say what is
                 // missing only when nothing looks like it.
+                // Two short candidates: no need to hold this to the hints' budget.
+                let mut work = u64::MAX;
                 let misspelt = f
                     .keys()
-                    .any(|k| did_you_mean(k, ["builtin", "agent"]).is_some());
+                    .any(|k| did_you_mean(k, ["builtin", "agent"], &mut work).is_some());
                 if !misspelt {
                     f.reader.error(
                         node,

@@ -172,7 +172,9 @@ impl<'a> Reader<'a> {
         if let Some(i) = names.iter().position(|n| n == text) {
             return Some(i);
         }
-        let hint = did_you_mean(text, names.iter().copied())
+        let hint = self
+            .problems
+            .did_you_mean(text, names.iter().copied())
             .unwrap_or_else(|| format!("use one of: {}", names.join(", ")));
         self.error(
             node,
@@ -495,7 +497,10 @@ impl<'n, 'r, 'a> Fields<'n, 'r, 'a> {
             if self.known.contains(&name.as_str()) {
                 continue;
             }
-            let hint = did_you_mean(name, self.known.iter().copied())
+            let hint = self
+                .reader
+                .problems
+                .did_you_mean(name, self.known.iter().copied())
                 .unwrap_or_else(|| format!("known fields: {}", self.known.join(", ")));
             self.reader.error(
                 key,
@@ -506,37 +511,97 @@ impl<'n, 'r, 'a> Fields<'n, 'r, 'a> {
     }
 }
 
-/// Suggests the closest of `candidates` to a misspelt `name`.
+/// How much work the "did you mean" hints of one topology may do, counted in characters
+/// read and cells of the edit-distance table (the product of two names' lengths). A real file
+/// needs far less (a hundred typos among a thousand names: about ten million), but a file of
+/// nothing but misspelt names, each compared with every name, or of two names a hundred
+/// thousand characters long, would take minutes or hours. Past it, problems are still
+/// reported, without a hint.
+pub(super) const HINT_WORK: u64 = 50_000_000;
+
+/// Suggests the closest of `candidates` to a misspelt `name`, spending the work from `work`
+/// (see [`HINT_WORK`]); `None` if there is no close one, or if `work` runs out.
 pub(super) fn did_you_mean<'c>(
     name: &str,
     candidates: impl IntoIterator<Item = &'c str>,
+    work: &mut u64,
 ) -> Option<String> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::osa_distance(name, c), c))
+    let mut spend = |cost: usize| match work.checked_sub(cost as u64) {
+        Some(left) => {
+            *work = left;
+            true
+        }
+        None => {
+            *work = 0;
+            false
+        }
+    };
+    if !spend(name.len()) {
+        return None;
+    }
+    let name_chars = name.chars().count();
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if !spend(c.len()) {
+            return None;
+        }
         // Close, but not a different word: at most a third of the letters, and not all of them.
-        .filter(|(distance, c)| {
-            *distance <= (c.len().max(name.len()) / 3).max(1) && *distance < name.len()
-        })
-        .min()
-        .map(|(_, c)| format!("did you mean `{c}`?"))
+        let bound = (c.len().max(name.len()) / 3).max(1);
+        // The distance is at least the difference in length: a candidate too long or too short
+        // is not measured.
+        let c_chars = c.chars().count();
+        if c_chars.abs_diff(name_chars) > bound {
+            continue;
+        }
+        if !spend(c_chars.saturating_mul(name_chars)) {
+            return None;
+        }
+        let distance = strsim::osa_distance(name, c);
+        if distance <= bound && distance < name.len() && best.is_none_or(|b| (distance, c) < b) {
+            best = Some((distance, c));
+        }
+    }
+    best.map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn hint<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<String> {
+        let mut work = HINT_WORK;
+        did_you_mean(name, candidates, &mut work)
+    }
+
     #[test]
     fn hints_are_given_only_for_close_names() {
         assert_eq!(
-            did_you_mean("ad", ["add", "sqrt"]),
+            hint("ad", ["add", "sqrt"]),
             Some("did you mean `add`?".to_owned())
         );
-        assert_eq!(did_you_mean("b", ["a"]), None);
-        assert_eq!(did_you_mean("weather", ["add", "sqrt"]), None);
+        assert_eq!(hint("b", ["a"]), None);
+        assert_eq!(hint("weather", ["add", "sqrt"]), None);
         assert_eq!(
-            did_you_mean("instructons", ["name", "instructions"]),
+            hint("instructons", ["name", "instructions"]),
             Some("did you mean `instructions`?".to_owned())
         );
+    }
+
+    #[test]
+    fn hints_stop_when_their_work_runs_out() {
+        // Two names a hundred thousand characters long would take seconds to compare.
+        let (x, y) = ("x".repeat(100_000), "y".repeat(100_000));
+        let mut work = HINT_WORK;
+        assert_eq!(did_you_mean(&y, [x.as_str()], &mut work), None);
+        assert_eq!(work, 0);
+        assert_eq!(did_you_mean("ad", ["add"], &mut work), None);
+    }
+
+    #[test]
+    fn names_of_very_different_lengths_cost_no_comparison() {
+        let long = "x".repeat(100_000);
+        let mut work = HINT_WORK;
+        assert_eq!(did_you_mean(&long, ["add", "sqrt"], &mut work), None);
+        assert_eq!(work, HINT_WORK - 100_000 - 7);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::diagnostic::{Place, Problems};
 use super::env;
 use super::raw::{RawAgent, RawModel, RawModelSettings, RawTool};
-use super::read::{Located, did_you_mean};
+use super::read::Located;
 use super::validate::{first_at, list_hint};
 use super::{ToolConfig, ToolKind};
 use crate::handoff::{HANDOFF_FUNCTION, TRANSFER_PREFIX};
@@ -112,11 +112,13 @@ pub(super) fn tools(
             RawTool::Builtin(b) => {
                 let Some(name) = &b.builtin else { continue };
                 let Some(register) = builtin::find(&name.value) else {
+                    let hint = p
+                        .did_you_mean(&name.value, builtin::NAMES.iter().copied())
+                        .or_else(|| list_hint("builtins", builtin::NAMES));
                     p.error(
                         &name.at,
                         format!("unknown builtin tool `{}`", name.value),
-                        did_you_mean(&name.value, builtin::NAMES.iter().copied())
-                            .or_else(|| list_hint("builtins", builtin::NAMES)),
+                        hint,
                     );
                     continue;
                 };
@@ -142,10 +144,12 @@ pub(super) fn tools(
                 let name = a.name.as_ref().unwrap_or(agent);
                 let (name, at) = (&name.value, name.at.clone());
                 let Some((_, target)) = agents.iter().find(|(n, _)| n.value == agent.value) else {
+                    let hint =
+                        p.did_you_mean(&agent.value, agents.iter().map(|(n, _)| n.value.as_str()));
                     p.error(
                         &agent.at,
                         format!("unknown agent `{}` for an agent tool", agent.value),
-                        did_you_mean(&agent.value, agents.iter().map(|(n, _)| n.value.as_str())),
+                        hint,
                     );
                     check_tool_name(p, name, &at);
                     continue;

@@ -15,7 +15,7 @@ use super::diagnostic::{Place, Problems, TopologyError};
 use super::graph::Graph;
 use super::load::Loaded;
 use super::raw::{RawAgent, RawAgentLimits, RawLimits, RawTool};
-use super::read::{Located, did_you_mean};
+use super::read::Located;
 use super::{ToolConfig, ToolKind, Topology, script, section};
 use crate::agent::{Agent, AgentLimits, Limits};
 use crate::handoff::TRANSFER_PREFIX;
@@ -79,11 +79,13 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     if let Some(entry) = entry
         && index_of(&entry.value).is_none()
     {
+        let hint = p
+            .did_you_mean(&entry.value, names.iter().copied())
+            .or_else(|| list_hint("agents", &names));
         p.error(
             &entry.at,
             format!("entry agent `{}` is not defined", entry.value),
-            did_you_mean(&entry.value, names.iter().copied())
-                .or_else(|| list_hint("agents", &names)),
+            hint,
         );
     }
 
@@ -93,12 +95,10 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
         if models.iter().any(|m| m.name == name.value) {
             Some(name.value.clone())
         } else {
-            p.error(
-                &name.at,
-                format!("unknown model `{}`", name.value),
-                did_you_mean(&name.value, models.iter().map(|m| m.name.as_str()))
-                    .or_else(|| Some("define it under `models:`".to_owned())),
-            );
+            let hint = p
+                .did_you_mean(&name.value, models.iter().map(|m| m.name.as_str()))
+                .or_else(|| Some("define it under `models:`".to_owned()));
+            p.error(&name.at, format!("unknown model `{}`", name.value), hint);
             None
         }
     };
@@ -142,12 +142,16 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
                     }
                 }
                 Some(_) => {}
-                None => p.error(
-                    &tool.at,
-                    format!("unknown tool `{}` in agent `{name}`", tool.value),
-                    did_you_mean(&tool.value, tool_names.iter().copied())
-                        .or_else(|| Some("add it under `tools:` at the top level".to_owned())),
-                ),
+                None => {
+                    let hint = p
+                        .did_you_mean(&tool.value, tool_names.iter().copied())
+                        .or_else(|| Some("add it under `tools:` at the top level".to_owned()));
+                    p.error(
+                        &tool.at,
+                        format!("unknown tool `{}` in agent `{name}`", tool.value),
+                        hint,
+                    );
+                }
             }
         }
         let may_hand_off = check_list(p, &agent.handoffs, "handoff target", name);
@@ -166,13 +170,15 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
                 handoff_graph.add(i, j);
             } else {
                 dangling = true;
+                let hint =
+                    p.did_you_mean(&target.value, names.iter().copied().filter(|a| a != name));
                 p.error(
                     &target.at,
                     format!(
                         "unknown handoff target `{}` in agent `{name}`",
                         target.value
                     ),
-                    did_you_mean(&target.value, names.iter().copied().filter(|a| a != name)),
+                    hint,
                 );
             }
         }

@@ -232,3 +232,22 @@ fn an_endless_device_is_refused_after_the_cap() {
         "{err}"
     );
 }
+
+#[test]
+fn long_misspelt_names_do_not_stall_the_hints() {
+    // Measuring how far apart two names of 100,000 characters are takes 10^10 steps.
+    let text = format!(
+        "entry: a\nagents:\n  - name: a\n    handoffs: [{}]\n  - name: {}\n",
+        "y".repeat(100_000),
+        "x".repeat(100_000)
+    );
+    let start = Instant::now();
+    let err = parse(&text).expect_err("an unknown handoff target was accepted");
+    assert!(start.elapsed() < LIMIT);
+    assert!(
+        err.diagnostics()
+            .iter()
+            .any(|d| d.message.starts_with("unknown handoff target `yyy")),
+        "{err}"
+    );
+}
