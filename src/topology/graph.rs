@@ -47,7 +47,16 @@ impl Graph {
 
     /// The shortest path from `start` to `goal` (both included), if there is one.
     pub(super) fn path(&self, start: usize, goal: usize) -> Option<Vec<usize>> {
-        let parent = self.search(start);
+        Self::path_in(&self.search(start), start, goal)
+    }
+
+    /// The shortest path from `start` to `goal` (both included) in `parent`, what
+    /// [`Graph::search`] found from `start`: one search serves paths to many goals.
+    pub(super) fn path_in(
+        parent: &[Option<usize>],
+        start: usize,
+        goal: usize,
+    ) -> Option<Vec<usize>> {
         parent[goal]?;
         let mut path = vec![goal];
         let mut node = goal;

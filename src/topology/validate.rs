@@ -418,11 +418,12 @@ fn recursive_tool(
     at: &Place,
     agents: &[(&Located<String>, &RawAgent)],
 ) {
+    let reached = graph.search(start);
     let path = agents
         .iter()
         .enumerate()
         .filter(|(_, (_, a))| a.tools.iter().any(|t| t.value == tool.name))
-        .filter_map(|(user, _)| graph.path(start, user))
+        .filter_map(|(user, _)| Graph::path_in(&reached, start, user))
         .min_by_key(Vec::len);
     if let Some(path) = path {
         let names: Vec<&str> = path.iter().map(|&i| agents[i].0.value.as_str()).collect();
