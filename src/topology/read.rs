@@ -132,7 +132,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a whole number in `min..=max`.
-    fn number(&mut self, node: &Node, min: u64, max: u64) -> Option<u64> {
+    fn number(&mut self, node: &Node, min: u32, max: u32) -> Option<u32> {
         let n = match node.value {
             Value::UInt(n) => n,
             Value::Int(_) => {
@@ -144,22 +144,24 @@ impl<'a> Reader<'a> {
                 return None;
             }
         };
-        if n < min {
-            self.error(
-                node,
-                format!("`{}` must be at least {min}", self.field),
-                None,
-            );
-            None
-        } else if n > max {
-            self.error(
-                node,
-                format!("`{}` must be at most {max}", self.field),
-                None,
-            );
-            None
-        } else {
-            Some(n)
+        match u32::try_from(n) {
+            Ok(n) if n < min => {
+                self.error(
+                    node,
+                    format!("`{}` must be at least {min}", self.field),
+                    None,
+                );
+                None
+            }
+            Ok(n) if n <= max => Some(n),
+            _ => {
+                self.error(
+                    node,
+                    format!("`{}` must be at most {max}", self.field),
+                    None,
+                );
+                None
+            }
         }
     }
 
@@ -234,9 +236,7 @@ pub(crate) struct Count(#[schemars(range(min = 1, max = 1_000_000))] pub(crate) 
 
 impl FromNode for Count {
     fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
-        r.number(node, 1, 1_000_000)
-            .and_then(|n| u32::try_from(n).ok())
-            .map(Count)
+        r.number(node, 1, 1_000_000).map(Count)
     }
 }
 
@@ -247,9 +247,7 @@ pub(crate) struct Retries(#[schemars(range(max = 100))] pub(crate) u32);
 
 impl FromNode for Retries {
     fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
-        r.number(node, 0, 100)
-            .and_then(|n| u32::try_from(n).ok())
-            .map(Retries)
+        r.number(node, 0, 100).map(Retries)
     }
 }
 
@@ -260,9 +258,7 @@ pub(crate) struct Tokens(#[schemars(range(min = 1))] pub(crate) u32);
 
 impl FromNode for Tokens {
     fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
-        r.number(node, 1, u64::from(u32::MAX))
-            .and_then(|n| u32::try_from(n).ok())
-            .map(Tokens)
+        r.number(node, 1, u32::MAX).map(Tokens)
     }
 }
 
