@@ -177,30 +177,31 @@ fn render(d: &Diagnostic, source: &mut Source) -> String {
     out
 }
 
-/// The lines of the file the last diagnostic pointed into. Diagnostics come grouped by file,
-/// so each file is read once, not once per problem (a file can have tens of thousands).
+/// The lines of the file the last diagnostic pointed into, as characters (columns count
+/// characters). Diagnostics come grouped by file, so each file is read and split once, not
+/// once per problem: a file can have tens of thousands, all on one long line.
 #[derive(Default)]
 struct Source {
     file: PathBuf,
     /// `None` if the file cannot be read.
-    lines: Option<Vec<String>>,
+    lines: Option<Vec<Vec<char>>>,
 }
 
 impl Source {
-    /// The text of 1-based line `n` of `file`, if it can be read.
-    fn line(&mut self, file: &Path, n: u32) -> Option<&str> {
+    /// The characters of 1-based line `n` of `file`, if it can be read.
+    fn line(&mut self, file: &Path, n: u32) -> Option<&[char]> {
         if self.file != file {
             self.file = file.to_owned();
             self.lines = read_lines(file);
         }
         let index = n.checked_sub(1)? as usize;
-        self.lines.as_ref()?.get(index).map(String::as_str)
+        self.lines.as_ref()?.get(index).map(Vec::as_slice)
     }
 }
 
 /// The lines of `file`, reading no more than a topology may hold (a file refused as too large
 /// may be endless, like `/dev/zero`).
-fn read_lines(file: &Path) -> Option<Vec<String>> {
+fn read_lines(file: &Path) -> Option<Vec<Vec<char>>> {
     let mut bytes = Vec::new();
     std::fs::File::open(file)
         .ok()?
@@ -210,18 +211,18 @@ fn read_lines(file: &Path) -> Option<Vec<String>> {
     Some(
         String::from_utf8_lossy(&bytes)
             .lines()
-            .map(|l| l.trim_end_matches('\r').to_owned())
+            .map(|l| l.trim_end_matches('\r').chars().collect())
             .collect(),
     )
 }
 
-/// At most 120 characters of `line` around 1-based `column`, and the caret's 0-based offset.
-fn window(line: &str, column: usize) -> (String, usize) {
+/// At most 120 characters of `chars` (a line) around 1-based `column`, and the caret's 0-based
+/// offset.
+fn window(chars: &[char], column: usize) -> (String, usize) {
     const MAX: usize = 120;
-    let chars: Vec<char> = line.chars().collect();
     let at = column.saturating_sub(1).min(chars.len());
     if chars.len() <= MAX {
-        return (line.to_owned(), at);
+        return (chars.iter().collect(), at);
     }
     let start = at.saturating_sub(MAX / 2);
     let end = (start + MAX).min(chars.len());
