@@ -98,11 +98,13 @@ pub(super) fn settings(raw: &RawModelSettings) -> ModelSettings {
     }
 }
 
-/// Checks the `tools:` section; returns each tool with where it is defined.
+/// Checks the `tools:` section; returns each tool with where it is defined. `agent_positions`
+/// says where each of `agents` is, by name.
 pub(super) fn tools(
     p: &mut Problems,
     raw: &[Located<RawTool>],
     agents: &[(&Located<String>, &RawAgent)],
+    agent_positions: &HashMap<&str, usize>,
 ) -> Vec<(ToolConfig, Place)> {
     let mut tools: Vec<(ToolConfig, Place)> = Vec::with_capacity(raw.len());
     // Each tool's position in `tools`, by name.
@@ -143,7 +145,10 @@ pub(super) fn tools(
                 let Some(agent) = &a.agent else { continue };
                 let name = a.name.as_ref().unwrap_or(agent);
                 let (name, at) = (&name.value, name.at.clone());
-                let Some((_, target)) = agents.iter().find(|(n, _)| n.value == agent.value) else {
+                let Some(&(_, target)) = agent_positions
+                    .get(agent.value.as_str())
+                    .map(|&i| &agents[i])
+                else {
                     let hint =
                         p.did_you_mean(&agent.value, agents.iter().map(|(n, _)| n.value.as_str()));
                     p.error(

@@ -105,7 +105,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     let default_model = raw.model.as_ref().and_then(|m| model_ref(p, m));
 
     // ----- tools -----
-    let tools = section::tools(p, &raw.tools, &agents);
+    let tools = section::tools(p, &raw.tools, &agents, &positions);
     let tool_names: Vec<&str> = tools.iter().map(|(t, _)| t.name.as_str()).collect();
     let tool_kinds: HashMap<&str, &ToolKind> = tools
         .iter()
@@ -123,6 +123,8 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     let mut built = Vec::with_capacity(agents.len());
     let mut agent_models = Vec::with_capacity(agents.len());
     let mut scripted = ScriptedModel::new();
+    // The agents that list each tool, in order.
+    let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut graph = Graph::new(agents.len());
     let mut handoff_graph = Graph::new(agents.len());
     // A reference to an agent that does not exist leaves the graph incomplete: reachability
@@ -134,6 +136,9 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     for (i, (name, agent)) in agents.iter().enumerate() {
         let name = &name.value;
         let may_call = check_list(p, &agent.tools, "tool", name);
+        for tool in &may_call {
+            users.entry(tool).or_default().push(i);
+        }
         for tool in &agent.tools {
             match tool_kinds.get(tool.value.as_str()) {
                 Some(ToolKind::Agent { agent: target, .. }) => {
@@ -255,7 +260,8 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
         if let ToolKind::Agent { agent: target, .. } = &tool.kind
             && let Some(start) = index_of(target)
         {
-            recursive_tool(p, &graph, tool, start, at, &agents);
+            let users = users.get(tool.name.as_str()).map_or(&[][..], Vec::as_slice);
+            recursive_tool(p, &graph, tool, start, users, at, &agents);
         }
     }
 
@@ -409,21 +415,21 @@ fn handoff_cycle(
 }
 
 /// Reports an agent tool whose agent (`agents[start]`) can reach (by handoffs and agent tools)
-/// an agent that uses the same tool: each call could start another nested run, without end.
+/// one of its `users` (the agents that list it, in order): each call could start another
+/// nested run, without end.
 fn recursive_tool(
     p: &mut Problems,
     graph: &Graph,
     tool: &ToolConfig,
     start: usize,
+    users: &[usize],
     at: &Place,
     agents: &[(&Located<String>, &RawAgent)],
 ) {
     let reached = graph.search(start);
-    let path = agents
+    let path = users
         .iter()
-        .enumerate()
-        .filter(|(_, (_, a))| a.tools.iter().any(|t| t.value == tool.name))
-        .filter_map(|(user, _)| Graph::path_in(&reached, start, user))
+        .filter_map(|&user| Graph::path_in(&reached, start, user))
         .min_by_key(Vec::len);
     if let Some(path) = path {
         let names: Vec<&str> = path.iter().map(|&i| agents[i].0.value.as_str()).collect();
