@@ -291,6 +291,16 @@ impl Topology {
 mod tests {
     use super::*;
 
+    /// The errors (not warnings) checking `yaml` as `t.yaml` reports, one line each.
+    fn error_lines(yaml: &str) -> Vec<String> {
+        let err = check(yaml, Path::new("t.yaml"), None, &env).unwrap_err();
+        err.diagnostics()
+            .iter()
+            .filter(|d| d.is_error())
+            .map(ToString::to_string)
+            .collect()
+    }
+
     fn env(name: &str) -> Option<String> {
         (name == "LLM_URL").then(|| "http://localhost:8000/v1".to_owned())
     }
@@ -337,15 +347,8 @@ agents:
         assert_eq!(limits.max_tool_calls_in_flight, Some(8));
 
         let bad = "entry: a\nagents:\n  - name: a\n    limits: { max_turns: 0, max_turn: 2 }\n";
-        let err = check(bad, Path::new("t.yaml"), None, &env).unwrap_err();
-        let lines: Vec<String> = err
-            .diagnostics()
-            .iter()
-            .filter(|d| d.is_error())
-            .map(ToString::to_string)
-            .collect();
         assert_eq!(
-            lines,
+            error_lines(bad),
             [
                 "t.yaml:4:26: `max_turns` must be at least 1",
                 "t.yaml:4:29: unknown field `max_turn` in an agent's limits (did you mean `max_turns`?)",
@@ -367,15 +370,8 @@ agents:
   - name: calculator
     tools: [add, ad]
 ";
-        let err = check(yaml, Path::new("t.yaml"), None, &env).unwrap_err();
-        let lines: Vec<String> = err
-            .diagnostics()
-            .iter()
-            .filter(|d| d.is_error())
-            .map(ToString::to_string)
-            .collect();
         assert_eq!(
-            lines,
+            error_lines(yaml),
             [
                 "t.yaml:1:8: entry agent `triag` is not defined (did you mean `triage`?)",
                 "t.yaml:4:14: unknown builtin tool `sqroot` (did you mean `sqrt`?)",
