@@ -5,7 +5,7 @@
 
 use crate::run::RunError;
 use crate::swarm::SwarmError;
-use crate::topology::TopologyError;
+use crate::topology::{StartError, TopologyError};
 
 /// Any Baton error.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +17,10 @@ pub enum Error {
     /// A swarm could not start.
     #[error(transparent)]
     Swarm(#[from] SwarmError),
+    /// A topology's models could not be chosen or its swarm started
+    /// ([`Topology::start_live`](crate::topology::Topology::start_live)).
+    #[error(transparent)]
+    Start(#[from] StartError),
     /// A run failed.
     #[error(transparent)]
     Run(#[from] RunError),

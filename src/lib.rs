@@ -11,7 +11,8 @@
 //! - [`item`]: conversation items with the OpenAI Responses API's field names.
 //! - [`model`]: the [`Model`](model::Model) trait, the history check, the scripted model,
 //!   the HTTP models (Responses API, Chat Completions) and their retry/timeout/limit wrappers.
-//! - [`mock`]: a mock model server that serves a topology's scripted turns over HTTP.
+//! - [`mock`]: a mock model server that serves a topology's scripted turns over HTTP (feature
+//!   `mock`, on by default).
 //! - [`tool`]: the [`Tool`](tool::Tool) traits, tool worker actors, built-in tools.
 //! - [`handoff`]: handoff styles and how handoff calls are read.
 //! - [`agent`]: agent definitions, the agent actor, the turn loop, limits.
@@ -39,6 +40,7 @@ mod error;
 pub mod handoff;
 pub mod item;
 mod mailbox;
+#[cfg(feature = "mock")]
 pub mod mock;
 pub mod model;
 pub mod run;

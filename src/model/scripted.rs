@@ -228,11 +228,18 @@ impl ScriptedModel {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Answers `request` in process. Scripted turns use no tokens, so the usage counts the
+    /// request and zero tokens (the mock server, which plays a real API, sends an estimate).
     fn answer(&self, request: &ModelRequest<'_>) -> Result<ModelResponse, ModelError> {
         let ctx = request.context;
-        self.answer_with(request, &|index| {
+        let mut response = self.answer_with(request, &|index| {
             format!("call_{}_{}", ctx.run_turn + 1, index + 1)
-        })
+        })?;
+        response.usage = Usage {
+            requests: 1,
+            ..Usage::default()
+        };
+        Ok(response)
     }
 
     /// Answers `request`, naming calls that have no scripted id with `default_id(index in
@@ -383,7 +390,7 @@ fn lookup<'a>(key: &str, input: &'a [Item]) -> Option<&'a str> {
     })
 }
 
-/// A deterministic token estimate (4 bytes a token), so offline runs report usage too.
+/// A deterministic token estimate (4 bytes a token), for the mock server's `usage`.
 fn estimate_usage(request: &ModelRequest<'_>, output: &[Item]) -> Usage {
     fn bytes(item: &Item) -> usize {
         match item {

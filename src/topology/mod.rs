@@ -6,7 +6,8 @@
 //! (`read`, `raw`), and checks the whole (`validate`): references, names, limits,
 //! reachability and cycles. Every problem has a file, line and column. A [`Topology`] that
 //! exists is valid; [`Topology::start`] turns it into a running [`Swarm`] whose agents use the
-//! file's scripted turns. [`Topology::to_mermaid`] and [`Topology::to_dot`] draw it, and
+//! file's scripted turns, and [`Topology::start_live`] into one whose models are chosen as
+//! `baton run` chooses them (live when their key is set). [`Topology::to_mermaid`] and [`Topology::to_dot`] draw it, and
 //! [`schema`] describes the format as a JSON Schema for editors.
 //!
 //! ```yaml
@@ -36,12 +37,14 @@ mod read;
 mod schema;
 mod script;
 mod section;
+mod start;
 mod tree;
 mod validate;
 
 pub use diagnostic::{Diagnostic, Severity, TopologyError};
 pub use load::{FOLDER_FILE, MAX_AGENT_FILES};
 pub use schema::{agent_schema, schema};
+pub use start::{ModelUse, StartError};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -277,13 +280,54 @@ impl Topology {
         Ok(builder)
     }
 
-    /// Starts a swarm running the topology on its scripted model.
+    /// Starts a swarm running the topology on its scripted turns only, whatever the
+    /// environment holds: offline and deterministic, for tests and simulations. To use the
+    /// live models of the `models:` section as `baton run` does, call
+    /// [`Topology::start_live`].
     ///
     /// # Errors
     ///
     /// As [`SwarmBuilder::start`]; an agent without scripted turns has no model.
     pub fn start(&self) -> Result<Swarm, SwarmError> {
         self.builder().start()
+    }
+
+    /// Starts a swarm whose models are chosen as `baton run` chooses them: each model of the
+    /// `models:` section is live when its key variable (`api_key_env`, default
+    /// `OPENAI_API_KEY`) is set and not empty, at `OPENAI_BASE_URL` when that is set; the
+    /// scripted turns answer otherwise. Returns the swarm and what was chosen
+    /// ([`ModelUse`], whose `Display` is the line `baton run` prints), so the application
+    /// can say whether it runs live.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), baton::Error> {
+    /// let topology = baton::topology::load("agents/math.yaml")?;
+    /// let (swarm, models) = topology.start_live()?;
+    /// for model in &models {
+    ///     eprintln!("{model}"); // live: model `default`: responses `gpt-4.1-mini` at ...
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StartError`]: a live model cannot be built (no model name, a bad base URL), a model
+    /// cannot run live and no agent has scripted turns, or the swarm cannot start.
+    pub fn start_live(&self) -> Result<(Swarm, Vec<ModelUse>), StartError> {
+        start::start_live(self, false)
+    }
+
+    /// As [`Topology::start_live`], and with `offline` the scripted turns answer even where
+    /// a key is set (`baton run --offline`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Topology::start_live`].
+    pub fn start_live_or_offline(
+        &self,
+        offline: bool,
+    ) -> Result<(Swarm, Vec<ModelUse>), StartError> {
+        start::start_live(self, offline)
     }
 }
 

@@ -6,7 +6,9 @@
 //!
 //! The answer goes to stdout; notes, the run's timeline and errors go to stderr. Exit codes:
 //! 0 success, 1 the run failed, 2 bad usage or a bad file. This is the only place that uses
-//! `anyhow` and installs a tracing subscriber (`RUST_LOG`, default `warn`).
+//! `anyhow` and installs a tracing subscriber (`RUST_LOG`, default `warn`, nothing under
+//! `run --quiet`), which colours its lines only when stderr is a terminal and `NO_COLOR` is
+//! unset or empty (<https://no-color.org>).
 
 mod inspect;
 mod mock_model;
@@ -50,11 +52,18 @@ enum Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let quiet = matches!(&cli.command, Command::Run(args) if args.quiet());
+    let stderr_is_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(if quiet { "off" } else { "warn" })
+            }),
         )
+        .with_ansi(colour(
+            stderr_is_terminal,
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
         .with_writer(std::io::stderr)
         .init();
     let outcome = match cli.command {
@@ -74,5 +83,26 @@ fn main() -> ExitCode {
             eprintln!("baton: error: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Whether log lines get ANSI colours: only on a terminal, and never when `NO_COLOR` is set
+/// to anything but the empty string.
+fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(std::ffi::OsStr::is_empty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some(OsStr::new(""))));
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(!colour(false, None));
+        assert!(!colour(false, Some(OsStr::new("1"))));
     }
 }

@@ -9,10 +9,8 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use anyhow::anyhow;
-use baton::model::{ModelChoice, SharedModel, choose_model};
 use baton::stream::StreamEvent;
-use baton::topology::Topology;
+use baton::topology::{ModelUse, Topology};
 use baton::{Item, RunError, RunResult};
 use futures::StreamExt as _;
 
@@ -32,7 +30,8 @@ pub(crate) struct RunArgs {
     /// Also print the full transcript on stderr.
     #[arg(long)]
     transcript: bool,
-    /// Print only the answer (no timeline).
+    /// Print only the answer: no model line, no timeline, no logs (unless `RUST_LOG` asks
+    /// for them); on failure, only the one-line error.
     #[arg(long, short)]
     quiet: bool,
     /// Use the scripted turns even when a model's key is set.
@@ -43,60 +42,37 @@ pub(crate) struct RunArgs {
     stream: bool,
 }
 
-/// Builds the swarm with a live or scripted model per agent, and says which in one line each.
+/// Starts the swarm with a live or scripted model per agent (as `Topology::start_live`
+/// chooses), and says which in one line each, unless `--quiet`.
 fn start(topology: &Topology, args: &RunArgs) -> Result<baton::Swarm, Failure> {
-    let mut live: Vec<String> = Vec::new();
-    let mut offline: Vec<String> = Vec::new();
-    let scripted = topology.scripted_model().cloned();
-    let file = args.topology.display().to_string();
-    let builder = topology.builder_with(|config| -> Result<SharedModel, Failure> {
-        match choose_model(config, args.offline).map_err(|e| Failure::Input(e.into()))? {
-            ModelChoice::Http { model, description } => {
-                live.push(format!("model `{}`: {description}", config.name));
-                Ok(model)
-            }
-            ModelChoice::Scripted { reason } => {
-                let Some(scripted) = &scripted else {
-                    return Err(Failure::Input(anyhow!(
-                        "{file}: model `{}` cannot run ({reason}) and no agent has `scripted:` turns",
-                        config.name
-                    )));
-                };
-                if !offline.contains(&reason) {
-                    offline.push(reason);
-                }
-                Ok(scripted.clone() as SharedModel)
-            }
-            _ => Err(Failure::Input(anyhow!("model `{}`: unsupported choice", config.name))),
+    let (swarm, models) = topology
+        .start_live_or_offline(args.offline)
+        .map_err(|e| Failure::Input(e.into()))?;
+    if args.quiet {
+        return Ok(swarm);
+    }
+    let mut reasons: Vec<&str> = Vec::new();
+    for model in &models {
+        match model {
+            ModelUse::Scripted { reason } => reasons.push(reason),
+            live => eprintln!("baton: {live}"),
         }
-    })?;
-    let every_agent_named_a_model = topology
-        .agents()
-        .iter()
-        .all(|a| topology.model_of(a.name()).is_some());
-    if !every_agent_named_a_model && live.is_empty() && offline.is_empty() {
-        // Nothing was resolved at all: no agent names a model, so no key would change that.
-        offline.push(if args.offline {
-            "--offline".to_owned()
-        } else {
-            "its agents name no model".to_owned()
-        });
     }
-    if !every_agent_named_a_model && scripted.is_none() {
-        return Err(Failure::Input(anyhow!(
-            "{file}: some agents name no model and no agent has `scripted:` turns"
-        )));
-    }
-    for line in &live {
-        eprintln!("baton: live: {line}");
-    }
-    if !offline.is_empty() {
+    if !reasons.is_empty() {
         eprintln!(
-            "baton: offline: running the scripted turns of {file} ({})",
-            offline.join("; ")
+            "baton: offline: running the scripted turns of {} ({})",
+            args.topology.display(),
+            reasons.join("; ")
         );
     }
-    builder.start().map_err(|e| Failure::Input(e.into()))
+    Ok(swarm)
+}
+
+impl RunArgs {
+    /// Whether `--quiet` was given.
+    pub(crate) fn quiet(&self) -> bool {
+        self.quiet
+    }
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
@@ -142,7 +118,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
             if streamed.is_some() {
                 println!();
             }
-            if let Some(partial) = error.partial() {
+            if let Some(partial) = error.partial().filter(|_| !args.quiet) {
                 eprint!("{}", timeline::render(&partial.timeline));
                 eprintln!("partial transcript:");
                 eprint!("{}", transcript(&partial.transcript));
