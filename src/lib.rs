@@ -23,14 +23,22 @@
 //! # Example
 //!
 //! ```
-//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let topology = baton::topology::load("agents/math.yaml")?;
-//! let swarm = topology.start()?;
-//! let result = swarm.run(topology.entry(), "What is (12 + 30) * 2, and the square root of 144?").await?;
-//! assert_eq!(result.path, ["triage", "calculator"]);
-//! swarm.shutdown().await;
-//! # Ok(()) }
+//! #[tokio::main]
+//! async fn main() -> Result<(), baton::Error> {
+//!     let topology = baton::topology::load("agents/math.yaml")?;
+//!     let swarm = topology.start()?; // the scripted turns; `start_live` for real models
+//!     let question = "What is (12 + 30) * 2, and the square root of 144?";
+//!     let result = swarm.run(topology.entry(), question).await?;
+//!     assert_eq!(result.path, ["triage", "calculator"]);
+//!     swarm.shutdown().await;
+//!     Ok(())
+//! }
 //! ```
+//!
+//! [`Topology::start_live`](topology::Topology::start_live) chooses each model as `baton run`
+//! does (live when its key is set). The `cli` feature builds the `baton` binary and `mock`
+//! the mock model server; both are on by default, and `default-features = false` leaves the
+//! library alone.
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]

@@ -1,6 +1,7 @@
 //! Tools: the functions agents call, each served by a worker actor.
 //!
-//! Implement [`Tool`] for async (I/O) work or [`BlockingTool`] for CPU-bound work; both take
+//! Implement [`Tool`] for async (I/O) work or [`BlockingTool`] for CPU-bound or blocking work
+//! (an async tool's calls share the shard thread of their conversation); both take
 //! typed arguments deserialized from the model's JSON and publish a JSON Schema of them. When a
 //! swarm starts, each async tool gets a `ToolActor` and each blocking tool a
 //! `SyncToolPool` on its own threads; the `ToolRegistry` maps names to their
@@ -29,8 +30,12 @@ use serde::de::DeserializeOwned;
 
 /// An async tool: I/O-bound work such as HTTP calls, queries or sleeps.
 ///
-/// Calls run concurrently on Baton's multi-thread runtime, up to the tool's
-/// [`max_concurrency`](ToolOptions::max_concurrency).
+/// Calls run concurrently, up to the tool's [`max_concurrency`](ToolOptions::max_concurrency),
+/// as tasks on the thread of the shard that runs the conversation: they overlap while they
+/// await, not on a multi-thread pool. A call that blocks the thread instead of awaiting
+/// (`std::thread::sleep`, a synchronous HTTP client or file read, a long computation) stalls
+/// every agent, turn loop and tool call on that shard until it returns. Implement
+/// [`BlockingTool`] for such work: it runs on threads of its own.
 ///
 /// # Examples
 ///
@@ -78,7 +83,8 @@ pub trait Tool: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
 }
 
-/// A CPU-bound tool, run on a pool of OS threads so calls of one turn use every core.
+/// A CPU-bound or blocking tool, run on a pool of OS threads so calls of one turn use every
+/// core and never stall the shards that run agents (as a blocking [`Tool`] would).
 ///
 /// Each pool thread has its own instance, made by the factory given at registration; a thread
 /// whose call panicked gets a fresh instance.

@@ -300,13 +300,18 @@ impl Topology {
     /// can say whether it runs live.
     ///
     /// ```no_run
-    /// # async fn demo() -> Result<(), baton::Error> {
-    /// let topology = baton::topology::load("agents/math.yaml")?;
-    /// let (swarm, models) = topology.start_live()?;
-    /// for model in &models {
-    ///     eprintln!("{model}"); // live: model `default`: responses `gpt-4.1-mini` at ...
+    /// #[tokio::main]
+    /// async fn main() -> Result<(), baton::Error> {
+    ///     let topology = baton::topology::load("agents/math.yaml")?;
+    ///     let (swarm, models) = topology.start_live()?;
+    ///     for model in &models {
+    ///         eprintln!("{model}"); // live: model `default`: responses `gpt-4.1-mini` at ...
+    ///     }
+    ///     let result = swarm.run(topology.entry(), "What is 12 + 30?").await?;
+    ///     println!("{}", result.final_output);
+    ///     swarm.shutdown().await;
+    ///     Ok(())
     /// }
-    /// # Ok(()) }
     /// ```
     ///
     /// # Errors

@@ -133,7 +133,11 @@ pub(super) fn start_live(
     let swarm = builder.start()?;
     let uses = live
         .into_iter()
-        .chain(reasons.into_iter().map(|reason| ModelUse::Scripted { reason }))
+        .chain(
+            reasons
+                .into_iter()
+                .map(|reason| ModelUse::Scripted { reason }),
+        )
         .collect();
     Ok((swarm, uses))
 }

@@ -18,6 +18,11 @@
 //! - `cli_http`: `baton run` against a live (mock) server from the environment alone;
 //!   `baton mock-model` as a subprocess.
 //! - `secrets`: the API key never shows in logs, traces or errors.
+//! - `embed_live`: `Topology::start_live` chooses models as `baton run` does (a child process).
+//! - `cli_output`: `baton run -q` prints only the answer; no colour codes on a pipe; no tokens offline.
+//! - `shard_blocking`: an async tool that blocks stalls its shard; a `BlockingTool` does not.
+//! - `docs`: README.md and docs/*.md name files that exist, and their commands and snippets work.
+//! - `features`: without default features the library has no CLI or mock-server dependencies.
 
 mod http_support;
 mod support;
@@ -25,8 +30,12 @@ mod support;
 mod chat_http;
 mod cli;
 mod cli_http;
+mod cli_output;
+mod docs;
 mod embed;
+mod embed_live;
 mod errors_as_outputs;
+mod features;
 mod handoff;
 mod limits;
 mod many_conversations;
@@ -35,5 +44,6 @@ mod parallel_tools;
 mod resilience;
 mod responses_http;
 mod secrets;
+mod shard_blocking;
 mod topology;
 mod turn_loop;

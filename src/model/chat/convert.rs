@@ -168,7 +168,10 @@ pub(crate) fn usage(usage: Option<wire::WireUsage>) -> Usage {
 /// Reads a request's `messages` back into instructions and items, checking them the way the
 /// API does (every `tool_calls` answered by the `tool` messages right after it, every `tool`
 /// message answering one). For the mock server; errors carry the API's wording.
-#[cfg_attr(not(feature = "mock"), allow(dead_code, reason = "only the mock server uses it"))]
+#[cfg_attr(
+    not(feature = "mock"),
+    allow(dead_code, reason = "only the mock server uses it")
+)]
 pub(crate) fn items_from_messages(messages: &[Value]) -> Result<(String, Vec<Item>), String> {
     let mut instructions = String::new();
     let mut items = Vec::with_capacity(messages.len());
@@ -248,7 +251,10 @@ pub(crate) fn items_from_messages(messages: &[Value]) -> Result<(String, Vec<Ite
     Ok((instructions, items))
 }
 
-#[cfg_attr(not(feature = "mock"), allow(dead_code, reason = "only the mock server uses it"))]
+#[cfg_attr(
+    not(feature = "mock"),
+    allow(dead_code, reason = "only the mock server uses it")
+)]
 fn unanswered(pending: &[String]) -> String {
     format!(
         "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: {}",
@@ -257,7 +263,10 @@ fn unanswered(pending: &[String]) -> String {
 }
 
 /// A message's content: text, or its text parts joined.
-#[cfg_attr(not(feature = "mock"), allow(dead_code, reason = "only the mock server uses it"))]
+#[cfg_attr(
+    not(feature = "mock"),
+    allow(dead_code, reason = "only the mock server uses it")
+)]
 fn content_text(content: Option<&Value>) -> String {
     match content {
         Some(Value::String(text)) => text.clone(),
@@ -270,7 +279,10 @@ fn content_text(content: Option<&Value>) -> String {
 }
 
 /// The answer message for `items` (for the mock server).
-#[cfg_attr(not(feature = "mock"), allow(dead_code, reason = "only the mock server uses it"))]
+#[cfg_attr(
+    not(feature = "mock"),
+    allow(dead_code, reason = "only the mock server uses it")
+)]
 pub(crate) fn reply_message_json(items: &[Item]) -> Value {
     let text: String = crate::item::output_text(items);
     let calls: Vec<Value> = items

@@ -199,7 +199,10 @@ pub(crate) fn usage(usage: Option<wire::WireUsage>) -> Usage {
 
 /// Reads one `input` entry the way the API does: typed items, or `{role, content}` messages
 /// without a `type` (content as text or parts). For the mock server.
-#[cfg_attr(not(feature = "mock"), allow(dead_code, reason = "only the mock server uses it"))]
+#[cfg_attr(
+    not(feature = "mock"),
+    allow(dead_code, reason = "only the mock server uses it")
+)]
 pub(crate) fn input_item_from_json(value: &Value, index: usize) -> Result<Item, String> {
     let at = |what: String| format!("Invalid 'input[{index}]': {what}");
     let Value::Object(map) = value else {
@@ -275,7 +278,10 @@ pub(crate) fn input_item_from_json(value: &Value, index: usize) -> Result<Item, 
 }
 
 /// An item as a response's output item (for the mock server), with the item id `id`.
-#[cfg_attr(not(feature = "mock"), allow(dead_code, reason = "only the mock server uses it"))]
+#[cfg_attr(
+    not(feature = "mock"),
+    allow(dead_code, reason = "only the mock server uses it")
+)]
 pub(crate) fn output_item_json(item: &Item, id: &str) -> Value {
     match item {
         Item::Message { content, .. } => json!({
