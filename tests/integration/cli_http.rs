@@ -102,10 +102,8 @@ fn every_example_answers_the_same_through_the_mock_as_offline() {
             text(&offline.stderr)
         );
         let server = MockServer::start(&example(&file)).expect("the mock starts");
-        let live = baton(
-            &["run", &path, "a test question", "-q"],
-            Some(&server.base_url()),
-        );
+        // Not `-q`, which hides the live line (issue 9).
+        let live = baton(&["run", &path, "a test question"], Some(&server.base_url()));
         assert_eq!(
             live.status.code(),
             Some(0),
