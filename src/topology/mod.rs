@@ -296,8 +296,8 @@ impl Topology {
     /// `models:` section is live when its key variable (`api_key_env`, default
     /// `OPENAI_API_KEY`) is set and not empty, at `OPENAI_BASE_URL` when that is set; the
     /// scripted turns answer otherwise. Returns the swarm and what was chosen
-    /// ([`ModelUse`], whose `Display` is the line `baton run` prints), so the application
-    /// can say whether it runs live.
+    /// ([`ModelUse`], one line each when displayed), so the application can say whether it
+    /// runs live.
     ///
     /// ```no_run
     /// #[tokio::main]

@@ -11,9 +11,10 @@ use crate::swarm::{Swarm, SwarmError};
 /// How a started topology answers: one entry per live model, and one per reason the
 /// scripted turns answer instead ([`Topology::start_live`]).
 ///
-/// Its `Display` is the line `baton run` prints for it, without the `baton: ` prefix:
-/// `live: model `default`: responses `gpt-4.1-mini` at https://api.openai.com/v1`, or
-/// `offline: scripted turns (OPENAI_API_KEY is not set)`.
+/// Its `Display` is one line for the user, never with a key:
+/// ``live: model `default`: responses `gpt-4.1-mini` at https://api.openai.com/v1`` (the line
+/// `baton run` prints, after `baton: `), or `offline: scripted turns (OPENAI_API_KEY is not
+/// set)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ModelUse {
