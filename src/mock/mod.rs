@@ -21,7 +21,7 @@ mod reply;
 mod script;
 mod serve;
 
-pub use fault::{Api, Fault, RequestRecord};
+pub use fault::{Api, Fault, IdQuirk, RequestRecord};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::check::{self, ApiError, Ask};
-use super::fault::{Api, Fault, FaultOrder, RequestRecord};
+use super::fault::{Api, Fault, FaultOrder, IdQuirk, RequestRecord};
 use super::reply::Turn;
 use super::script::{self, Script};
 use crate::model::{ApiKey, ModelRequest, ModelSettings, RequestContext};
@@ -440,6 +440,16 @@ fn answer(
         .model
         .answer_with(&request, &|k| script::call_id(&agent, turn, k))
         .map_err(|e| mock_error(e.to_string()))?;
+    if let Some(Fault::CallIds { ids }) = &record.fault {
+        for item in &mut response.output {
+            if let crate::item::Item::FunctionCall { call_id, .. } = item {
+                *call_id = match ids {
+                    IdQuirk::Empty => String::new(),
+                    IdQuirk::Same => "call_0".to_owned(),
+                };
+            }
+        }
+    }
     if reasoning {
         response
             .output

@@ -17,11 +17,14 @@
 //! - `mock_server`: the mock's API checks and turn inference, as another application sees it.
 //! - `cli_http`: `baton run` against a live (mock) server from the environment alone;
 //!   `baton mock-model` as a subprocess.
+//! - `call_ids`: calls with missing, empty or repeated ids, continued conversations, the
+//!   per-turn call cap, a panicking model, random model outputs (the history invariant).
 //! - `secrets`: the API key never shows in logs, traces or errors.
 
 mod http_support;
 mod support;
 
+mod call_ids;
 mod chat_http;
 mod cli;
 mod cli_http;
