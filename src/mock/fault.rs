@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// As JSON (for `POST /_mock/faults`): `{"kind": "status", "status": 429, "retry_after": 1}`,
 /// `{"kind": "delay", "ms": 500}`, `{"kind": "drop"}`, `{"kind": "malformed"}`, `{"kind": "endless"}`,
-/// `{"kind": "call_ids", "ids": "same"}`; add
+/// `{"kind": "call_ids", "ids": "same"}`, `{"kind": "cut"}`; add
 /// `"count": N` to queue it N times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -48,6 +48,9 @@ pub enum Fault {
         /// Which ids.
         ids: IdQuirk,
     },
+    /// Answer a streamed request with the first half of its events, then end the stream (a
+    /// connection that broke part-way). A request that does not stream is answered normally.
+    Cut,
     /// Answer a streamed request with a stream whose text never ends (a runaway server): the
     /// client must cut it. A request that does not stream is answered normally.
     Endless,

@@ -502,6 +502,10 @@ impl Reply {
                 .chain(std::iter::once(Bytes::from_static(b"data: [DONE]\n\n")))
                 .collect(),
         };
+        if matches!(fault, Some(Fault::Cut)) {
+            // Cut inside the text, so the client has shown part of the answer.
+            frames.truncate(frames.len().div_ceil(2));
+        }
         if malformed {
             frames.insert(
                 frames.len() / 2,

@@ -87,7 +87,7 @@ pub fn choose_model(config: &ModelConfig, offline: bool) -> Result<ModelChoice, 
 /// # Errors
 ///
 /// [`ModelError::Config`] for a scripted config (it has no HTTP form), a config without a
-/// model name, or a base URL that is not `http(s)://`.
+/// model name, or a base URL that is not `http(s)://` or cannot be parsed.
 pub fn build_model(
     config: &ModelConfig,
     key: Option<ApiKey>,
@@ -102,6 +102,16 @@ pub fn build_model(
         return Err(problem(format!(
             "base URL `{base_url}` must start with http:// or https://"
         )));
+    }
+    // A URL that cannot be parsed fails now, once, not on every attempt of every request.
+    match reqwest::Url::parse(base_url) {
+        Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => {}
+        Ok(_) => return Err(problem(format!("base URL `{base_url}` has no host"))),
+        Err(e) => {
+            return Err(problem(format!(
+                "base URL `{base_url}` cannot be parsed: {e}"
+            )));
+        }
     }
     let name = config.model.as_deref().ok_or_else(|| {
         problem("no `model:` name (e.g. `gpt-4.1-mini`) is configured".to_owned())

@@ -13,6 +13,7 @@ mod http;
 mod limit;
 mod provider;
 pub mod responses;
+pub(crate) mod restart;
 mod retry;
 mod scripted;
 mod secret;
@@ -217,10 +218,12 @@ pub enum ModelError {
         message: String,
     },
     /// Retryable failures went on past the retry budget; `last` is the final one.
-    #[error("gave up after {attempts} attempts: {last}")]
+    #[error("gave up after {attempts} attempts in {:.1} s: {last}", elapsed.as_secs_f64())]
     RetriesExhausted {
         /// Attempts made (the first one and the retries).
         attempts: u32,
+        /// From the first attempt's start to the last one's end, waits included.
+        elapsed: Duration,
         /// The last failure.
         last: Box<ModelError>,
     },

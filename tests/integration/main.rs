@@ -19,6 +19,8 @@
 //!   `baton mock-model` as a subprocess.
 //! - `call_ids`: calls with missing, empty or repeated ids, continued conversations, the
 //!   per-turn call cap, a panicking model, random model outputs (the history invariant).
+//! - `model_errors`: short API errors with attempts and time, the 404 hint, bad base URLs,
+//!   `baton run --model/--provider/--base-url`, a cut stream retried and printed once.
 //! - `secrets`: the API key never shows in logs, traces or errors.
 
 mod http_support;
@@ -34,6 +36,7 @@ mod handoff;
 mod limits;
 mod many_conversations;
 mod mock_server;
+mod model_errors;
 mod parallel_tools;
 mod resilience;
 mod responses_http;

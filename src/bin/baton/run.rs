@@ -4,13 +4,17 @@
 //! Each agent's model is live when the key variable of its model (`api_key_env`, default
 //! `OPENAI_API_KEY`) is set, at `OPENAI_BASE_URL` when that is set; otherwise, or with
 //! `--offline`, the topology's scripted turns answer. One line on stderr says which, and
-//! never shows a key. `--stream` prints the answer as the model writes it.
+//! never shows a key. `--stream` prints the answer as the model writes it. `--model`,
+//! `--provider` and `--base-url` override every model entry, for a quick try against another
+//! server without editing the file.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
-use baton::model::{ModelChoice, SharedModel, choose_model};
+use baton::model::{
+    ApiKey, ModelChoice, ModelConfig, Provider, SharedModel, build_model, choose_model,
+};
 use baton::stream::StreamEvent;
 use baton::topology::Topology;
 use baton::{Item, RunError, RunResult};
@@ -41,6 +45,57 @@ pub(crate) struct RunArgs {
     /// Print the answer as it arrives.
     #[arg(long)]
     stream: bool,
+    /// Overrides the provider's model name of every model entry (`gpt-4.1`, `qwen2.5:7b`).
+    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
+    /// Overrides the API of every model entry: `openai` (Responses API) or `chat`.
+    #[arg(long, value_parser = ["openai", "chat"])]
+    provider: Option<String>,
+    /// Overrides where every model entry is reached (beats `OPENAI_BASE_URL`); the key is
+    /// then optional, for local servers that need none.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+}
+
+impl RunArgs {
+    /// `config` with the command line's `--model`, `--provider` and `--base-url` laid over it.
+    fn overridden(&self, config: &ModelConfig) -> ModelConfig {
+        let mut config = config.clone();
+        if let Some(model) = &self.model {
+            config.model = Some(model.clone());
+        }
+        match self.provider.as_deref() {
+            Some("chat") => config.provider = Provider::Chat,
+            Some("openai") => config.provider = Provider::Openai,
+            _ => {}
+        }
+        if let Some(url) = &self.base_url {
+            config.base_url = Some(url.clone());
+        }
+        config
+    }
+
+    /// The model for `config`: as `choose_model` picks it, except that an explicit
+    /// `--base-url` makes it live with or without a key.
+    fn choose(&self, config: &ModelConfig) -> Result<ModelChoice, baton::model::ModelError> {
+        let config = self.overridden(config);
+        match &self.base_url {
+            Some(url) if !self.offline && config.provider != Provider::Scripted => {
+                let key = ApiKey::from_env(&config.api_key_env);
+                let model = build_model(&config, key, Some(url))?;
+                let api = match config.provider {
+                    Provider::Chat => "chat completions",
+                    _ => "responses",
+                };
+                let name = config.model.as_deref().unwrap_or_default();
+                Ok(ModelChoice::Http {
+                    model,
+                    description: format!("{api} `{name}` at {url} (--base-url)"),
+                })
+            }
+            _ => choose_model(&config, self.offline),
+        }
+    }
 }
 
 /// Builds the swarm with a live or scripted model per agent, and says which in one line each.
@@ -50,7 +105,7 @@ fn start(topology: &Topology, args: &RunArgs) -> Result<baton::Swarm, Failure> {
     let scripted = topology.scripted_model().cloned();
     let file = args.topology.display().to_string();
     let builder = topology.builder_with(|config| -> Result<SharedModel, Failure> {
-        match choose_model(config, args.offline).map_err(|e| Failure::Input(e.into()))? {
+        match args.choose(config).map_err(|e| Failure::Input(e.into()))? {
             ModelChoice::Http { model, description } => {
                 live.push(format!("model `{}`: {description}", config.name));
                 Ok(model)
@@ -171,6 +226,15 @@ async fn stream(
                 let _ = stdout.write_all(delta.as_bytes());
                 let _ = stdout.flush();
                 current.push_str(&delta);
+            }
+            StreamEvent::Restarted { attempt, .. } => {
+                // A retry wrote another text: what is on screen of this turn is void.
+                let _ = stdout.write_all(b"\n");
+                let _ = stdout.flush();
+                eprintln!(
+                    "baton: the model's answer broke off and attempt {attempt} wrote another; the text below replaces the text above"
+                );
+                current.clear();
             }
             StreamEvent::ToolCall { .. } | StreamEvent::Handoff { .. } => {
                 if !current.is_empty() {
