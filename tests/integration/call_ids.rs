@@ -282,7 +282,7 @@ impl Model for RandomModel {
                         if *good {
                             r#"{"a":1,"b":2}"#
                         } else {
-                            r#"{"a":"#.into()
+                            r#"{"a":"#
                         },
                     ),
                     Out::Unknown { id } => Item::function_call(id_text(*id), "nope", "{}"),
