@@ -18,10 +18,15 @@
 //! - `cli_http`: `baton run` against a live (mock) server from the environment alone;
 //!   `baton mock-model` as a subprocess.
 //! - `secrets`: the API key never shows in logs, traces or errors.
+//! - `url_secrets`: credentials in a base URL and URL-encoded echoes of the key never show.
+//! - `bad_input`: links out of a folder, named pipes, unreadable paths, unbounded scripted
+//!   texts, long inputs on stdin, empty keys, `${VAR}` naming a key: clear errors at once.
+//! - `mock_bounds`: the mock closes stalled and idle connections and caps its records by bytes.
 
 mod http_support;
 mod support;
 
+mod bad_input;
 mod chat_http;
 mod cli;
 mod cli_http;
@@ -30,6 +35,7 @@ mod errors_as_outputs;
 mod handoff;
 mod limits;
 mod many_conversations;
+mod mock_bounds;
 mod mock_server;
 mod parallel_tools;
 mod resilience;
@@ -37,3 +43,4 @@ mod responses_http;
 mod secrets;
 mod topology;
 mod turn_loop;
+mod url_secrets;
