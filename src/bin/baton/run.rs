@@ -1,5 +1,7 @@
 //! `baton run <topology.yaml> "<input>"`: one conversation, answer on stdout, timeline on
-//! stderr.
+//! stderr. The input may also come from stdin (`-`, or no input when stdin is not a
+//! terminal: `baton run t.yaml < question.txt`) or a file (`--input-file F`), for messages
+//! too long for an argument list.
 //!
 //! Each agent's model is live when the key variable of its model (`api_key_env`, default
 //! `OPENAI_API_KEY`) is set, at `OPENAI_BASE_URL` when that is set; otherwise, or with
