@@ -260,8 +260,8 @@ fn check_in_json_reports_an_unreadable_path_as_a_diagnostic() {
 // ===== inputs =====
 
 /// A topology whose one agent answers with `text`.
-fn answering(dir: &Path, text: &str) -> PathBuf {
-    let path = dir.join("echo.yaml");
+fn answering(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
     let yaml = format!("entry: a\nagents:\n  - name: a\n    scripted:\n      - text: \"{text}\"\n");
     std::fs::write(&path, yaml).unwrap();
     path
@@ -269,13 +269,13 @@ fn answering(dir: &Path, text: &str) -> PathBuf {
 
 /// A topology whose one agent answers with its input `repeat` times.
 fn echo_topology(dir: &Path, repeat: usize) -> PathBuf {
-    answering(dir, &"{{input}}".repeat(repeat))
+    answering(dir, "echo.yaml", &"{{input}}".repeat(repeat))
 }
 
 #[test]
 fn a_ten_megabyte_input_runs_through_stdin_and_through_a_file() {
     let dir = scratch("stdin");
-    let topology = answering(&dir, "read {{input}}");
+    let topology = answering(&dir, "echo.yaml", "read {{input}}");
     let topology = topology.to_str().unwrap();
     // Too long for an argument list; more than a scripted text may quote, so the answer says
     // the input arrived whole by failing on its size.
@@ -294,6 +294,11 @@ fn a_ten_megabyte_input_runs_through_stdin_and_through_a_file() {
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(stderr.contains(too_long), "{args:?}: {stderr}");
     }
+    // A text that does not quote it: the run just works.
+    let plain = answering(&dir, "plain.yaml", "got it");
+    let out = run_with_stdin(&["run", "-q", plain.to_str().unwrap()], input.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "got it\n");
     // Under the bound, the input comes back exactly.
     let input = "é".repeat(200_000) + "!";
     for args in [
