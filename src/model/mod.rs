@@ -232,6 +232,13 @@ pub enum ModelError {
         /// What is wrong.
         reason: String,
     },
+    /// The model's code panicked (a bug in a `Model` implementation); the run fails, the
+    /// swarm goes on.
+    #[error("the model panicked: {message}")]
+    Panicked {
+        /// The panic's message.
+        message: String,
+    },
     /// Any other provider failure.
     #[error("{0}")]
     Other(String),

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures::future::BoxFuture;
 
 use super::{FunctionTool, Model, ModelError, ModelRequest, ModelResponse, Usage, check_history};
-use crate::item::{Item, Role};
+use crate::item::{Item, Role, base_call_id, unique_call_id};
 
 /// One scripted function call: a tool call or a handoff.
 #[derive(Debug, Clone, PartialEq)]
@@ -291,6 +291,13 @@ impl ScriptedModel {
             output.push(Item::assistant(text));
         }
         for (index, call) in turn.calls.iter().enumerate() {
+            // Ids unique in the conversation, even when it goes on past this script's first
+            // run (a second user turn gets `sum__2` where the first got `sum`).
+            let taken = |id: &str| {
+                request.input.iter().any(|item| item.call_id() == Some(id))
+                    || output.iter().any(|item: &Item| item.call_id() == Some(id))
+            };
+            let unique = |id: String| unique_call_id(&id, taken);
             let default_id = || default_id(index);
             let item = match call {
                 ScriptedCall::Tool {
@@ -298,7 +305,7 @@ impl ScriptedModel {
                     arguments,
                     call_id,
                 } => Item::function_call(
-                    call_id.clone().unwrap_or_else(default_id),
+                    unique(call_id.clone().unwrap_or_else(default_id)),
                     name.clone(),
                     arguments.clone(),
                 ),
@@ -310,7 +317,11 @@ impl ScriptedModel {
                             target: agent.clone(),
                         }
                     })?;
-                    Item::function_call(call_id.clone().unwrap_or_else(default_id), name, arguments)
+                    Item::function_call(
+                        unique(call_id.clone().unwrap_or_else(default_id)),
+                        name,
+                        arguments,
+                    )
                 }
             };
             output.push(item);
@@ -403,9 +414,12 @@ fn lookup<'a>(key: &str, input: &'a [Item]) -> Option<&'a str> {
             _ => None,
         });
     }
+    // The latest call scripted with that id: `sum`, or `sum__2` in a later user turn.
     let id = key.strip_prefix("output:")?.trim();
     input.iter().rev().find_map(|item| match item {
-        Item::FunctionCallOutput { call_id, output } if call_id == id => Some(output.as_str()),
+        Item::FunctionCallOutput { call_id, output } if base_call_id(call_id) == id => {
+            Some(output.as_str())
+        }
         _ => None,
     })
 }
