@@ -117,7 +117,8 @@ impl Endpoint {
     pub(crate) fn new(base_url: &str, path: &str, key: Option<ApiKey>) -> Self {
         let url = format!("{}/{path}", base_url.trim_end_matches('/'));
         Endpoint {
-            label: format!("POST {url}"),
+            // Never the credentials a base URL may carry. See: issue 9
+            label: format!("POST {}", super::secret::redact_url(&url)),
             url,
             key,
             max_stream: MAX_STREAM,
@@ -375,12 +376,7 @@ fn first_problem(message: &str) -> String {
         };
         return cut(&format!("{head}; first: {}: {problem}{more}", field.trim()));
     }
-    let shown = cut(head.trim());
-    if lines.next().is_some() && !shown.ends_with('…') {
-        format!("{shown} …")
-    } else {
-        shown
-    }
+    cut(head.trim())
 }
 
 /// `text` cut at [`MAX_MESSAGE`] characters (with `…` when cut).

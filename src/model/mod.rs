@@ -32,7 +32,7 @@ pub use http::MAX_STREAM;
 pub use limit::ConcurrencyLimit;
 pub use retry::{Retry, RetryPolicy};
 pub use scripted::{RecordedRequest, ScriptedCall, ScriptedModel, ScriptedTurn};
-pub use secret::ApiKey;
+pub use secret::{ApiKey, redact_url};
 pub use timeout::Timeout;
 
 use std::sync::Arc;

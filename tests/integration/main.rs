@@ -22,10 +22,15 @@
 //! - `model_errors`: short API errors with attempts and time, the 404 hint, bad base URLs,
 //!   `baton run --model/--provider/--base-url`, a cut stream retried and printed once.
 //! - `secrets`: the API key never shows in logs, traces or errors.
+//! - `url_secrets`: credentials in a base URL and URL-encoded echoes of the key never show.
+//! - `bad_input`: links out of a folder, named pipes, unreadable paths, unbounded scripted
+//!   texts, long inputs on stdin, empty keys, `${VAR}` naming a key: clear errors at once.
+//! - `mock_bounds`: the mock closes stalled and idle connections and caps its records by bytes.
 
 mod http_support;
 mod support;
 
+mod bad_input;
 mod call_ids;
 mod chat_http;
 mod cli;
@@ -35,6 +40,7 @@ mod errors_as_outputs;
 mod handoff;
 mod limits;
 mod many_conversations;
+mod mock_bounds;
 mod mock_server;
 mod model_errors;
 mod parallel_tools;
@@ -43,3 +49,4 @@ mod responses_http;
 mod secrets;
 mod topology;
 mod turn_loop;
+mod url_secrets;

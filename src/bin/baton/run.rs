@@ -1,5 +1,7 @@
 //! `baton run <topology.yaml> "<input>"`: one conversation, answer on stdout, timeline on
-//! stderr.
+//! stderr. The input may also come from stdin (`-`, or no input when stdin is not a
+//! terminal: `baton run t.yaml < question.txt`) or a file (`--input-file F`), for messages
+//! too long for an argument list.
 //!
 //! Each agent's model is live when the key variable of its model (`api_key_env`, default
 //! `OPENAI_API_KEY`) is set, at `OPENAI_BASE_URL` when that is set; otherwise, or with
@@ -13,7 +15,7 @@ use std::path::PathBuf;
 
 use anyhow::anyhow;
 use baton::model::{
-    ApiKey, ModelChoice, ModelConfig, Provider, SharedModel, build_model, choose_model,
+    ApiKey, ModelChoice, ModelConfig, Provider, SharedModel, build_model, choose_model, redact_url,
 };
 use baton::stream::StreamEvent;
 use baton::topology::Topology;
@@ -28,8 +30,12 @@ use super::timeline;
 pub(crate) struct RunArgs {
     /// The topology file (`agents/*.yaml`).
     topology: PathBuf,
-    /// The user's message.
-    input: String,
+    /// The user's message; `-` reads it from stdin, as does giving none when stdin is not a
+    /// terminal (`baton run t.yaml < question.txt`).
+    input: Option<String>,
+    /// Read the user's message from this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "input")]
+    input_file: Option<PathBuf>,
     /// Start at this agent instead of the topology's entry agent.
     #[arg(long)]
     agent: Option<String>,
@@ -90,7 +96,7 @@ impl RunArgs {
                 let name = config.model.as_deref().unwrap_or_default();
                 Ok(ModelChoice::Http {
                     model,
-                    description: format!("{api} `{name}` at {url} (--base-url)"),
+                    description: format!("{api} `{name}` at {} (--base-url)", redact_url(url)),
                 })
             }
             _ => choose_model(&config, self.offline),
@@ -156,6 +162,7 @@ fn start(topology: &Topology, args: &RunArgs) -> Result<baton::Swarm, Failure> {
 
 pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let topology = baton::topology::load(&args.topology).map_err(|e| Failure::Input(e.into()))?;
+    let input = input(&args)?;
     let swarm = start(&topology, &args)?;
     let agent = args.agent.as_deref().unwrap_or(topology.entry()).to_owned();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -165,11 +172,11 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let mut streamed = None;
     let outcome = runtime.block_on(async {
         let outcome = if args.stream {
-            let (outcome, text) = stream(&swarm, &agent, &args.input).await;
+            let (outcome, text) = stream(&swarm, &agent, &input).await;
             streamed = Some(text);
             outcome
         } else {
-            swarm.run(&agent, args.input.as_str()).await
+            swarm.run(&agent, input.as_str()).await
         };
         swarm.shutdown().await;
         outcome
@@ -208,6 +215,43 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
             })
         }
     }
+}
+
+/// The most bytes of input read from stdin or `--input-file`.
+const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The user's message: the argument, or stdin (`-`, or no argument and stdin not a
+/// terminal), or `--input-file`. A message too long for an argument list fits these.
+fn input(args: &RunArgs) -> Result<String, Failure> {
+    use std::io::{IsTerminal as _, Read as _};
+    let (reader, name): (Box<dyn std::io::Read>, String) = match (&args.input, &args.input_file) {
+        (Some(text), None) if text != "-" => return Ok(text.clone()),
+        (_, Some(path)) => (
+            Box::new(
+                std::fs::File::open(path)
+                    .map_err(|e| Failure::Input(anyhow!("--input-file {}: {e}", path.display())))?,
+            ),
+            format!("--input-file {}", path.display()),
+        ),
+        (None, None) if std::io::stdin().is_terminal() => {
+            return Err(Failure::Input(anyhow!(
+                "no input: give the message as an argument, `-` to read it from stdin, or --input-file FILE"
+            )));
+        }
+        _ => (Box::new(std::io::stdin()), "stdin".to_owned()),
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::Input(anyhow!("cannot read the input from {name}: {e}")))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Failure::Input(anyhow!(
+            "the input from {name} is over {MAX_INPUT_BYTES} bytes"
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| Failure::Input(anyhow!("the input from {name} is not UTF-8: {e}")))
 }
 
 /// Runs streamed, printing text as it arrives; returns the outcome and the text written
