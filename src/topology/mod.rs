@@ -51,7 +51,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::agent::{Agent, Limits};
 use crate::handoff::HandoffStyle;
-use crate::model::{ModelConfig, ScriptedModel, SharedModel};
+use crate::model::{ModelChoice, ModelConfig, ModelError, ScriptedModel, SharedModel};
 use crate::swarm::{Swarm, SwarmBuilder, SwarmError};
 use crate::tool::ToolOptions;
 use crate::tool::builtin::Register;
@@ -319,20 +319,22 @@ impl Topology {
     /// [`StartError`]: a live model cannot be built (no model name, a bad base URL), a model
     /// cannot run live and no agent has scripted turns, or the swarm cannot start.
     pub fn start_live(&self) -> Result<(Swarm, Vec<ModelUse>), StartError> {
-        start::start_live(self, false)
+        start::start_choosing(self, |config| crate::model::choose_model(config, false))
     }
 
-    /// As [`Topology::start_live`], and with `offline` the scripted turns answer even where
-    /// a key is set (`baton run --offline`).
+    /// As [`Topology::start_live`], with each model of the `models:` section chosen by
+    /// `choose` instead of [`choose_model`](crate::model::choose_model): the scripted turns
+    /// whatever the key (`|config| choose_model(config, true)`, `baton run --offline`), or a
+    /// config changed first (`baton run --model`).
     ///
     /// # Errors
     ///
-    /// As [`Topology::start_live`].
-    pub fn start_live_or_offline(
+    /// As [`Topology::start_live`], and the first error `choose` returns.
+    pub fn start_choosing(
         &self,
-        offline: bool,
+        choose: impl FnMut(&ModelConfig) -> Result<ModelChoice, ModelError>,
     ) -> Result<(Swarm, Vec<ModelUse>), StartError> {
-        start::start_live(self, offline)
+        start::start_choosing(self, choose)
     }
 }
 

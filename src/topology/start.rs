@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::Topology;
-use crate::model::{ModelChoice, ModelError, SharedModel, choose_model};
+use crate::model::{ModelChoice, ModelConfig, ModelError, SharedModel};
 use crate::swarm::{Swarm, SwarmError};
 
 /// How a started topology answers: one entry per live model, and one per reason the
@@ -79,19 +79,21 @@ pub enum StartError {
     Swarm(#[from] SwarmError),
 }
 
-/// Starts `topology` with each model chosen by [`choose_model`] (`offline` forces the
-/// scripted turns), and reports the choices: live models first, then each distinct reason
-/// for the scripted turns.
-pub(super) fn start_live(
+/// Starts `topology` with each model chosen by `choose` (as [`choose_model`] does for
+/// `baton run`), and reports the choices: live models first, then each distinct reason for
+/// the scripted turns.
+///
+/// [`choose_model`]: crate::model::choose_model
+pub(super) fn start_choosing(
     topology: &Topology,
-    offline: bool,
+    mut choose: impl FnMut(&ModelConfig) -> Result<ModelChoice, ModelError>,
 ) -> Result<(Swarm, Vec<ModelUse>), StartError> {
     let mut live = Vec::new();
     let mut reasons: Vec<String> = Vec::new();
     let scripted = topology.scripted_model().cloned();
     let file = topology.path().display().to_string();
     let builder = topology.builder_with(|config| -> Result<SharedModel, StartError> {
-        match choose_model(config, offline).map_err(StartError::Model)? {
+        match choose(config).map_err(StartError::Model)? {
             ModelChoice::Http { model, description } => {
                 live.push(ModelUse::Live {
                     model: config.name.clone(),
@@ -124,11 +126,7 @@ pub(super) fn start_live(
         }
         if live.is_empty() && reasons.is_empty() {
             // No agent names a model, so no key would change that.
-            reasons.push(if offline {
-                "--offline".to_owned()
-            } else {
-                "its agents name no model".to_owned()
-            });
+            reasons.push("its agents name no model".to_owned());
         }
     }
     let swarm = builder.start()?;

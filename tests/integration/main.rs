@@ -17,7 +17,15 @@
 //! - `mock_server`: the mock's API checks and turn inference, as another application sees it.
 //! - `cli_http`: `baton run` against a live (mock) server from the environment alone;
 //!   `baton mock-model` as a subprocess.
+//! - `call_ids`: calls with missing, empty or repeated ids, continued conversations, the
+//!   per-turn call cap, a panicking model, random model outputs (the history invariant).
+//! - `model_errors`: short API errors with attempts and time, the 404 hint, bad base URLs,
+//!   `baton run --model/--provider/--base-url`, a cut stream retried and printed once.
 //! - `secrets`: the API key never shows in logs, traces or errors.
+//! - `url_secrets`: credentials in a base URL and URL-encoded echoes of the key never show.
+//! - `bad_input`: links out of a folder, named pipes, unreadable paths, unbounded scripted
+//!   texts, long inputs on stdin, empty keys, `${VAR}` naming a key: clear errors at once.
+//! - `mock_bounds`: the mock closes stalled and idle connections and caps its records by bytes.
 //! - `embed_live`: `Topology::start_live` chooses models as `baton run` does (a child process).
 //! - `cli_output`: `baton run -q` prints only the answer; no colour codes on a pipe; no tokens offline.
 //! - `shard_blocking`: an async tool that blocks stalls its shard; a `BlockingTool` does not.
@@ -27,6 +35,8 @@
 mod http_support;
 mod support;
 
+mod bad_input;
+mod call_ids;
 mod chat_http;
 mod cli;
 mod cli_http;
@@ -39,7 +49,9 @@ mod features;
 mod handoff;
 mod limits;
 mod many_conversations;
+mod mock_bounds;
 mod mock_server;
+mod model_errors;
 mod parallel_tools;
 mod resilience;
 mod responses_http;
@@ -47,3 +59,4 @@ mod secrets;
 mod shard_blocking;
 mod topology;
 mod turn_loop;
+mod url_secrets;
