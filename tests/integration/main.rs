@@ -18,10 +18,15 @@
 //! - `cli_http`: `baton run` against a live (mock) server from the environment alone;
 //!   `baton mock-model` as a subprocess.
 //! - `secrets`: the API key never shows in logs, traces or errors.
+//! - `bounds`: a topology's scripted model keeps no requests; a slow stream reader gets a
+//!   bounded queue and a lag report.
+//! - `tool_workers`: calls nobody waits for never start; panicking tool factories are retried;
+//!   `Duration::MAX` timeouts.
 
 mod http_support;
 mod support;
 
+mod bounds;
 mod chat_http;
 mod cli;
 mod cli_http;
@@ -35,5 +40,6 @@ mod parallel_tools;
 mod resilience;
 mod responses_http;
 mod secrets;
+mod tool_workers;
 mod topology;
 mod turn_loop;
