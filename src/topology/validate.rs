@@ -122,7 +122,8 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     let any_script = agents.iter().any(|(_, a)| a.scripted.is_some());
     let mut built = Vec::with_capacity(agents.len());
     let mut agent_models = Vec::with_capacity(agents.len());
-    let mut scripted = ScriptedModel::new();
+    // Not recording: a topology's model may serve a long-lived swarm (tests turn it on).
+    let mut scripted = ScriptedModel::new().with_recording(false);
     // The agents that list each tool, in order.
     let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut graph = Graph::new(agents.len());
