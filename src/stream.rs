@@ -15,12 +15,13 @@
 //! timeline, and always arrives.
 
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::model::restart::{Admit, TextGate};
 use crate::run::{RunError, RunResult};
 
 /// The most events a run queues for a reader that has not read them yet (see
@@ -58,10 +59,22 @@ pub enum StreamEvent {
         to: Arc<str>,
     },
     /// The reader fell behind: this many events, which came here, were dropped because
-    /// [`EVENT_CAPACITY`] events were waiting. The run's result still has all it did.
+    /// [`EVENT_CAPACITY`] events were waiting (text deltas and [`Restarted`](Self::Restarted)
+    /// among them, so text read so far may be incomplete). The run's result still has all
+    /// it did.
     Lagged {
         /// How many events were dropped.
         dropped: u64,
+    },
+    /// A streamed model request was retried part-way and its new attempt writes a different
+    /// text: the text deltas of this turn before this event are void, and the ones after it
+    /// are the answer. (A retry that writes the same text again sends no event and no
+    /// repeated text: a listener sees the answer once.)
+    Restarted {
+        /// The agent whose model restarted.
+        agent: Arc<str>,
+        /// The attempt now writing (2 for the first retry).
+        attempt: u32,
     },
 }
 
@@ -74,6 +87,8 @@ pub struct EventSink {
     tx: mpsc::Sender<StreamEvent>,
     /// Events dropped and not yet reported, shared by every clone and by the reader.
     dropped: Arc<AtomicU64>,
+    /// For a sink a retried request writes through: what of its text is new.
+    gate: Option<Arc<Mutex<TextGate>>>,
 }
 
 impl EventSink {
@@ -101,10 +116,53 @@ impl EventSink {
 
     /// Reports a piece of text from `agent`'s model.
     pub fn text_delta(&self, agent: &str, delta: impl Into<String>) {
+        let delta = delta.into();
+        let delta = match &self.gate {
+            None => delta,
+            Some(gate) => {
+                // Never held across an await; a poisoned gate is still a valid gate.
+                let mut gate = gate
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                match gate.admit(&delta) {
+                    Admit::Hold => return,
+                    Admit::Send(new) => new,
+                    Admit::Restart(text) => {
+                        self.send(StreamEvent::Restarted {
+                            agent: Arc::from(agent),
+                            attempt: gate.attempt(),
+                        });
+                        text
+                    }
+                }
+            }
+        };
+        if delta.is_empty() {
+            return;
+        }
         self.send(StreamEvent::TextDelta {
             agent: Arc::from(agent),
-            delta: delta.into(),
+            delta,
         });
+    }
+
+    /// A sink for the attempts of one request: text a retry repeats is sent once
+    /// ([`TextGate`]). Call [`EventSink::begin_attempt`] before each attempt.
+    pub(crate) fn gated(&self) -> EventSink {
+        EventSink {
+            tx: self.tx.clone(),
+            dropped: Arc::clone(&self.dropped),
+            gate: Some(Arc::new(Mutex::new(TextGate::default()))),
+        }
+    }
+
+    /// Starts the next attempt of a gated sink's request.
+    pub(crate) fn begin_attempt(&self) {
+        if let Some(gate) = &self.gate {
+            gate.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .begin_attempt();
+        }
     }
 }
 
@@ -152,6 +210,7 @@ impl RunStream {
         let sink = EventSink {
             tx,
             dropped: Arc::clone(&dropped),
+            gate: None,
         };
         (
             RunStream {

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 /// One injected fault.
 ///
 /// As JSON (for `POST /_mock/faults`): `{"kind": "status", "status": 429, "retry_after": 1}`,
-/// `{"kind": "delay", "ms": 500}`, `{"kind": "drop"}`, `{"kind": "malformed"}`, `{"kind": "endless"}`; add
+/// `{"kind": "delay", "ms": 500}`, `{"kind": "drop"}`, `{"kind": "malformed"}`, `{"kind": "endless"}`,
+/// `{"kind": "call_ids", "ids": "same"}`, `{"kind": "cut"}`; add
 /// `"count": N` to queue it N times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -40,9 +41,29 @@ pub enum Fault {
     /// Answer 200 with a body that is not what the API sends (cut JSON, or a broken stream
     /// event).
     Malformed,
+    /// Answer normally, but with the call ids a rule-breaking server sends: none at all
+    /// (`empty`), or `call_0` for every call of every turn (`same`: repeated within a turn and
+    /// reused across turns).
+    CallIds {
+        /// Which ids.
+        ids: IdQuirk,
+    },
+    /// Answer a streamed request with the first half of its events, then end the stream (a
+    /// connection that broke part-way). A request that does not stream is answered normally.
+    Cut,
     /// Answer a streamed request with a stream whose text never ends (a runaway server): the
     /// client must cut it. A request that does not stream is answered normally.
     Endless,
+}
+
+/// The call ids of a [`Fault::CallIds`] answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdQuirk {
+    /// Every call id empty (as a server that sends none is read).
+    Empty,
+    /// Every call id `call_0`.
+    Same,
 }
 
 impl Fault {

@@ -17,7 +17,15 @@
 //! - `mock_server`: the mock's API checks and turn inference, as another application sees it.
 //! - `cli_http`: `baton run` against a live (mock) server from the environment alone;
 //!   `baton mock-model` as a subprocess.
+//! - `call_ids`: calls with missing, empty or repeated ids, continued conversations, the
+//!   per-turn call cap, a panicking model, random model outputs (the history invariant).
+//! - `model_errors`: short API errors with attempts and time, the 404 hint, bad base URLs,
+//!   `baton run --model/--provider/--base-url`, a cut stream retried and printed once.
 //! - `secrets`: the API key never shows in logs, traces or errors.
+//! - `url_secrets`: credentials in a base URL and URL-encoded echoes of the key never show.
+//! - `bad_input`: links out of a folder, named pipes, unreadable paths, unbounded scripted
+//!   texts, long inputs on stdin, empty keys, `${VAR}` naming a key: clear errors at once.
+//! - `mock_bounds`: the mock closes stalled and idle connections and caps its records by bytes.
 //! - `bounds`: a topology's scripted model keeps no requests; a slow stream reader gets a
 //!   bounded queue and a lag report.
 //! - `tool_workers`: calls nobody waits for never start; panicking tool factories are retried;
@@ -26,7 +34,9 @@
 mod http_support;
 mod support;
 
+mod bad_input;
 mod bounds;
+mod call_ids;
 mod chat_http;
 mod cli;
 mod cli_http;
@@ -35,7 +45,9 @@ mod errors_as_outputs;
 mod handoff;
 mod limits;
 mod many_conversations;
+mod mock_bounds;
 mod mock_server;
+mod model_errors;
 mod parallel_tools;
 mod resilience;
 mod responses_http;
@@ -43,3 +55,4 @@ mod secrets;
 mod tool_workers;
 mod topology;
 mod turn_loop;
+mod url_secrets;

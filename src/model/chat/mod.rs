@@ -101,9 +101,7 @@ async fn exchange(
         StreamEnd::Done => Ok(assembler.finish()),
         // Some servers end without `[DONE]`, after a `finish_reason`.
         StreamEnd::Closed if assembler.finished() => Ok(assembler.finish()),
-        StreamEnd::Closed | StreamEnd::Cut => {
-            Err(endpoint.decode("the stream ended before `[DONE]`"))
-        }
+        StreamEnd::Closed | StreamEnd::Cut => Err(endpoint.cut("the stream ended before `[DONE]`")),
     }
 }
 

@@ -133,7 +133,7 @@ async fn read_stream(
     match end {
         StreamEnd::Done => Ok(assembler.finish()),
         StreamEnd::Closed | StreamEnd::Cut => {
-            Err(endpoint.decode("the stream ended before `response.completed`"))
+            Err(endpoint.cut("the stream ended before `response.completed`"))
         }
     }
 }
