@@ -9,7 +9,7 @@ use baton::model::{ScriptedCall, ScriptedModel, ScriptedTurn};
 use baton::stream::{EVENT_CAPACITY, StreamEvent};
 use baton::tool::Tool;
 use baton::tool::builtin::Add;
-use baton::{Agent, Swarm, topology};
+use baton::{Agent, Limits, Swarm, topology};
 use futures::{FutureExt as _, StreamExt as _};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -88,6 +88,10 @@ async fn a_reader_that_reads_nothing_gets_a_bounded_queue_a_lag_report_and_the_r
     };
     let swarm = support::start(
         Swarm::builder()
+            .limits(Limits {
+                max_calls_per_turn: calls,
+                ..Limits::default()
+            })
             .tool(Add)
             .tool(latch.clone())
             .agent(Agent::new("a").with_tools(["add", "latch"])),
