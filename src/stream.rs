@@ -5,8 +5,17 @@
 //! the run's result. The [`EventSink`] travels with the conversation across handoffs; the turn
 //! loop reports tool calls and handoffs into it, and models that stream report their text
 //! deltas through [`RequestContext::events`](crate::model::RequestContext::events).
+//!
+//! # A slow reader
+//!
+//! At most [`EVENT_CAPACITY`] events wait for the reader; the run never waits for it. While
+//! the queue is full, new events are dropped and counted, and the reader gets one
+//! [`StreamEvent::Lagged`] with that count where they would have been (or last, if the run ends
+//! first). Nothing the run produces is lost: its result holds the whole transcript, path and
+//! timeline, and always arrives.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -14,6 +23,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::model::restart::{Admit, TextGate};
 use crate::run::{RunError, RunResult};
+
+/// The most events a run queues for a reader that has not read them yet (see
+/// [`StreamEvent::Lagged`]).
+pub const EVENT_CAPACITY: usize = 1024;
 
 /// Something that happened in a streamed run.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +58,14 @@ pub enum StreamEvent {
         /// The agent taking over.
         to: Arc<str>,
     },
+    /// The reader fell behind: this many events, which came here, were dropped because
+    /// [`EVENT_CAPACITY`] events were waiting (text deltas and [`Restarted`](Self::Restarted)
+    /// among them, so text read so far may be incomplete). The run's result still has all
+    /// it did.
+    Lagged {
+        /// How many events were dropped.
+        dropped: u64,
+    },
     /// A streamed model request was retried part-way and its new attempt writes a different
     /// text: the text deltas of this turn before this event are void, and the ones after it
     /// are the answer. (A retry that writes the same text again sends no event and no
@@ -58,18 +79,39 @@ pub enum StreamEvent {
 }
 
 /// Where a run's events go. Cheap to clone; sending never blocks and never fails the run
-/// (events for a listener that went away are dropped).
+/// (events for a listener that went away are dropped, and so are events while
+/// [`EVENT_CAPACITY`] wait for the reader: those are counted and reported as
+/// [`StreamEvent::Lagged`]).
 #[derive(Debug, Clone)]
 pub struct EventSink {
-    tx: mpsc::UnboundedSender<StreamEvent>,
+    tx: mpsc::Sender<StreamEvent>,
+    /// Events dropped and not yet reported, shared by every clone and by the reader.
+    dropped: Arc<AtomicU64>,
     /// For a sink a retried request writes through: what of its text is new.
     gate: Option<Arc<Mutex<TextGate>>>,
 }
 
 impl EventSink {
-    /// Reports an event.
+    /// Reports an event (or counts it as dropped, if the reader is [`EVENT_CAPACITY`] events
+    /// behind).
     pub fn send(&self, event: StreamEvent) {
-        let _ = self.tx.send(event);
+        let dropped = self.dropped.load(Ordering::Acquire);
+        if dropped > 0 {
+            // The gap is reported where it happened, before anything that comes after it.
+            match self.tx.try_send(StreamEvent::Lagged { dropped }) {
+                Ok(()) => {
+                    self.dropped.fetch_sub(dropped, Ordering::AcqRel);
+                }
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.dropped.fetch_add(1, Ordering::AcqRel);
+                    return;
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => return,
+            }
+        }
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(event) {
+            self.dropped.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     /// Reports a piece of text from `agent`'s model.
@@ -109,6 +151,7 @@ impl EventSink {
     pub(crate) fn gated(&self) -> EventSink {
         EventSink {
             tx: self.tx.clone(),
+            dropped: Arc::clone(&self.dropped),
             gate: Some(Arc::new(Mutex::new(TextGate::default()))),
         }
     }
@@ -148,7 +191,9 @@ impl EventSink {
 /// ```
 #[derive(Debug)]
 pub struct RunStream {
-    events: mpsc::UnboundedReceiver<StreamEvent>,
+    events: mpsc::Receiver<StreamEvent>,
+    /// Events the senders dropped and have not reported in the queue (reported at the end).
+    dropped: Arc<AtomicU64>,
     result: oneshot::Receiver<Result<RunResult, RunError>>,
 }
 
@@ -159,13 +204,28 @@ impl RunStream {
         EventSink,
         oneshot::Sender<Result<RunResult, RunError>>,
     ) {
-        let (tx, events) = mpsc::unbounded_channel();
+        let (tx, events) = mpsc::channel(EVENT_CAPACITY);
         let (reply, result) = oneshot::channel();
+        let dropped = Arc::new(AtomicU64::new(0));
+        let sink = EventSink {
+            tx,
+            dropped: Arc::clone(&dropped),
+            gate: None,
+        };
         (
-            RunStream { events, result },
-            EventSink { tx, gate: None },
+            RunStream {
+                events,
+                dropped,
+                result,
+            },
+            sink,
             reply,
         )
+    }
+
+    /// How many events wait to be read now (at most [`EVENT_CAPACITY`]).
+    pub fn queued(&self) -> usize {
+        self.events.len()
     }
 
     /// Waits for the run to end and returns its result (events not yet read are dropped).
@@ -181,8 +241,55 @@ impl RunStream {
 impl futures::Stream for RunStream {
     type Item = StreamEvent;
 
-    /// The next event; `None` once the run has ended and every event was read.
+    /// The next event; `None` once the run has ended and every event was read. Events dropped
+    /// after the last one queued come as one [`StreamEvent::Lagged`] before the end.
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<StreamEvent>> {
-        self.events.poll_recv(cx)
+        match self.events.poll_recv(cx) {
+            Poll::Ready(None) => match self.dropped.swap(0, Ordering::AcqRel) {
+                0 => Poll::Ready(None),
+                dropped => Poll::Ready(Some(StreamEvent::Lagged { dropped })),
+            },
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt as _;
+
+    use super::*;
+
+    fn delta(n: usize) -> StreamEvent {
+        StreamEvent::TextDelta {
+            agent: Arc::from("a"),
+            delta: n.to_string(),
+        }
+    }
+
+    // See: issue 9
+    #[tokio::test]
+    async fn a_reader_that_reads_nothing_holds_at_most_the_capacity_and_learns_what_it_missed() {
+        let (mut stream, sink, reply) = RunStream::channel();
+        let sent = 3 * EVENT_CAPACITY;
+        for n in 0..sent {
+            sink.clone().send(delta(n));
+        }
+        assert_eq!(stream.queued(), EVENT_CAPACITY);
+        // Room again: the gap is reported in place, then the next event follows it.
+        let first = stream.next().await;
+        assert_eq!(first, Some(delta(0)));
+        sink.send(delta(sent));
+        let _ = reply.send(Err(RunError::ShutDown));
+        drop(sink);
+        let rest: Vec<StreamEvent> = stream.by_ref().collect().await;
+        assert_eq!(rest.len(), EVENT_CAPACITY + 1);
+        assert_eq!(rest[EVENT_CAPACITY - 2], delta(EVENT_CAPACITY - 1));
+        let dropped = (sent - EVENT_CAPACITY) as u64;
+        assert_eq!(rest[EVENT_CAPACITY - 1], StreamEvent::Lagged { dropped });
+        // The event after the gap found no room (the gap's report took the last slot): it is
+        // counted, and reported at the end.
+        assert_eq!(rest[EVENT_CAPACITY], StreamEvent::Lagged { dropped: 1 });
+        assert!(matches!(stream.result().await, Err(RunError::ShutDown)));
     }
 }

@@ -176,7 +176,7 @@ impl<'a> Fanout<'a> {
                 let timeout = entry.def.options().timeout.unwrap_or(self.default_timeout);
                 job.state = State::Sent {
                     reply: answer,
-                    deadline: now + timeout,
+                    deadline: later(now, timeout),
                 };
                 self.in_flight += 1;
                 Ok(())
@@ -213,7 +213,7 @@ impl<'a> Fanout<'a> {
             Err(e) if e.is_retryable() && job.attempts <= retries => {
                 tracing::debug!(attempt = job.attempts, error = %e, "retrying idempotent tool");
                 job.state = State::Backoff {
-                    until: now + backoff(job.attempts),
+                    until: later(now, backoff(job.attempts)),
                 };
             }
             result => {
@@ -307,6 +307,16 @@ impl Future for Fanout<'_> {
     }
 }
 
+/// `now + wait`, or a date about a century away where that does not fit in an `Instant`
+/// (`Duration::MAX` means "never" in the Rust API's timeouts).
+fn later(now: Instant, wait: Duration) -> Instant {
+    /// Far enough to be never, near enough that `Instant` and tokio's timer hold it.
+    const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+    now.checked_add(wait.min(FAR))
+        .or_else(|| now.checked_add(Duration::from_secs(24 * 60 * 60)))
+        .unwrap_or(now)
+}
+
 /// The pause before retry `attempt` (1-based): 50 ms, doubling, at most 2 s.
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(50u64.saturating_mul(1 << attempt.min(6).saturating_sub(1)))
@@ -323,5 +333,17 @@ mod tests {
         assert_eq!(backoff(2), Duration::from_millis(100));
         assert_eq!(backoff(3), Duration::from_millis(200));
         assert_eq!(backoff(30), Duration::from_millis(1600));
+    }
+
+    // See: issue 9
+    #[test]
+    fn a_timeout_of_duration_max_saturates_instead_of_overflowing() {
+        let now = Instant::now();
+        let at = later(now, Duration::MAX);
+        assert!(at > now + Duration::from_secs(365 * 24 * 60 * 60));
+        assert_eq!(
+            later(now, Duration::from_millis(5)),
+            now + Duration::from_millis(5)
+        );
     }
 }

@@ -88,14 +88,33 @@ where
     }
 }
 
-/// Waits `duration` on the HTTP runtime's clock, from any executor.
+/// Waits `duration` on the HTTP runtime's clock, from any executor, never blocking the
+/// calling thread.
 pub(crate) async fn sleep(duration: Duration) {
     match http() {
         Ok(http) => {
             let _ = AbortOnDropHandle::new(http.runtime.spawn(tokio::time::sleep(duration))).await;
         }
-        // No runtime could be made: the request itself will fail with that error; do not spin.
-        Err(_) => std::thread::sleep(duration.min(Duration::from_millis(10))),
+        // No runtime could be made (the request itself fails with that error).
+        Err(_) => sleep_on_a_thread(duration).await,
+    }
+}
+
+/// Waits `duration` without a runtime: a thread of its own waits and then wakes the waiter,
+/// so the caller's thread (which runs other tasks) never blocks. Dropping the wait ends the
+/// thread at once. If not even a thread can be started, returns at once.
+async fn sleep_on_a_thread(duration: Duration) {
+    let (done, wait) = tokio::sync::oneshot::channel::<()>();
+    // Dropped with this future, which wakes the thread early.
+    let (_cancel, cancelled) = std::sync::mpsc::channel::<()>();
+    let started = std::thread::Builder::new()
+        .name("baton-sleep".to_owned())
+        .spawn(move || {
+            let _ = cancelled.recv_timeout(duration);
+            let _ = done.send(());
+        });
+    if started.is_ok() {
+        let _ = wait.await;
     }
 }
 
@@ -417,6 +436,27 @@ fn wait(seconds: f64) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // See: issue 9
+    #[test]
+    fn the_fallback_sleep_never_blocks_the_thread_that_awaits_it() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let start = std::time::Instant::now();
+            let wait = Duration::from_millis(30);
+            // On one thread: if the sleep blocked it, the sleep would finish first.
+            let first = tokio::select! {
+                biased;
+                () = super::sleep_on_a_thread(wait) => "sleep",
+                () = tokio::task::yield_now() => "other task",
+            };
+            assert_eq!(first, "other task");
+            super::sleep_on_a_thread(wait).await;
+            assert!(start.elapsed() >= wait, "the sleep ended early");
+        });
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

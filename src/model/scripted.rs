@@ -4,7 +4,13 @@
 //! loop says which through [`RequestContext`](super::RequestContext)), so one model serves any
 //! number of concurrent conversations without state per conversation. It checks every request
 //! the way the OpenAI API does ([`check_history`]), never repeats a turn when the script runs out,
-//! and records the requests it got so tests can assert on them.
+//! and can record the requests it got so tests can assert on them.
+//!
+//! Recording keeps a copy of every request, full history included, for as long as the model
+//! lives, so it is for tests: a model made with [`ScriptedModel::new`] records (Rust tests build
+//! their own), and the model a topology builds from its `scripted:` turns does not, since
+//! `baton run`, the mock server and long-lived swarms serve it for ever. Turn it on with
+//! [`ScriptedModel::set_recording`] before the runs a test asserts on.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -200,8 +206,17 @@ impl ScriptedModel {
         self
     }
 
-    /// Turns request recording on or off (on by default). Load tests turn it off, since every
-    /// recorded request holds a copy of its conversation.
+    /// Sets whether requests are kept for [`requests`](Self::requests) (on for [`new`](Self::new),
+    /// off for a topology's model).
+    #[must_use]
+    pub fn with_recording(self, on: bool) -> Self {
+        self.set_recording(on);
+        self
+    }
+
+    /// Turns request recording on or off. Every recorded request holds a copy of its
+    /// conversation until [`clear_requests`](Self::clear_requests), so only tests turn it on
+    /// (it is on for [`new`](Self::new), off for a topology's model).
     pub fn set_recording(&self, on: bool) {
         self.recording.store(on, Ordering::Relaxed);
     }
@@ -216,7 +231,8 @@ impl ScriptedModel {
         self.scripts.keys().map(String::as_str)
     }
 
-    /// Returns a copy of the requests received so far, in arrival order.
+    /// Returns a copy of the requests received so far, in arrival order (none unless recording
+    /// is on).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.lock_requests().clone()
     }

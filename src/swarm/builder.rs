@@ -278,9 +278,6 @@ impl SwarmBuilder {
                     limits,
                     inside.system.clone(),
                 ));
-                for arbiter in &inside.shards {
-                    arbiter.spawn_fn(crate::timer::install);
-                }
                 for tool in tools {
                     let workers = (tool.start)(&inside);
                     for (shard, worker) in core.shards.iter().zip(workers) {

@@ -69,7 +69,7 @@ impl SystemThread {
                 }
                 let _ = exited_tx.send(());
             })?;
-        let (system, made) = started_rx.recv().map_err(|_| {
+        let (system, made) = wait_off_the_runtime(|| started_rx.recv()).map_err(|_| {
             std::io::Error::other("the swarm's system thread stopped during setup")
         })??;
         Ok((
@@ -90,6 +90,21 @@ impl SystemThread {
     pub(crate) async fn stop_and_wait(&self) {
         self.stop();
         let _ = self.exited.clone().await;
+    }
+}
+
+/// Runs `wait`, a short blocking wait (the setup above: starting threads and actors, no user
+/// code), so that it never holds up other tasks: on a worker of a multi-thread tokio runtime,
+/// through `block_in_place`, which first hands the worker's other tasks to another thread. On
+/// a current-thread runtime nothing else could run meanwhile anyway, and outside a runtime
+/// there are no tasks to hold up; there it simply blocks.
+fn wait_off_the_runtime<R>(wait: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(wait)
+        }
+        _ => wait(),
     }
 }
 

@@ -11,6 +11,7 @@
 
 use schemars::JsonSchema;
 
+use super::diagnostic::Place;
 use super::read::{Count, Dur, Fields, FromNode, Located, Reader, Retries, Tokens, did_you_mean};
 use super::tree::{Node, Value};
 use crate::model::ToolChoice;
@@ -328,9 +329,9 @@ impl FromNode for ProviderField {
     }
 }
 
-/// `auto`, `none`, `required`, or `{function: <name>}`.
+/// `auto`, `none`, `required`, or `{function: <name>}` (with where the name is written).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ToolChoiceField(pub(crate) ToolChoice);
+pub(crate) struct ToolChoiceField(pub(crate) ToolChoice, pub(super) Option<Place>);
 
 impl ToolChoiceField {
     const NAMES: &[&str] = &["auto", "none", "required"];
@@ -360,15 +361,16 @@ impl FromNode for ToolChoiceField {
     fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
         if let Value::Map(_) = node.value {
             let mut fields = Fields::new(r, node, "a tool choice")?;
-            let function = fields.required::<String>("function");
+            let function = fields.required::<Located<String>>("function");
             fields.finish();
-            return function.map(|f| ToolChoiceField(ToolChoice::Function(f)));
+            return function.map(|f| ToolChoiceField(ToolChoice::Function(f.value), Some(f.at)));
         }
-        Some(ToolChoiceField(match r.choice(node, Self::NAMES)? {
+        let choice = match r.choice(node, Self::NAMES)? {
             0 => ToolChoice::Auto,
             1 => ToolChoice::None,
             _ => ToolChoice::Required,
-        }))
+        };
+        Some(ToolChoiceField(choice, None))
     }
 }
 

@@ -14,12 +14,12 @@ use std::sync::Arc;
 use super::diagnostic::{Place, Problems, TopologyError};
 use super::graph::Graph;
 use super::load::Loaded;
-use super::raw::{RawAgent, RawAgentLimits, RawLimits, RawTool};
+use super::raw::{RawAgent, RawAgentLimits, RawLimits, RawTool, RawTopology, ToolChoiceField};
 use super::read::Located;
 use super::{ToolConfig, ToolKind, Topology, script, section};
 use crate::agent::{Agent, AgentLimits, Limits};
-use crate::handoff::TRANSFER_PREFIX;
-use crate::model::{ScriptedModel, ScriptedTurn};
+use crate::handoff::{HANDOFF_FUNCTION, HandoffStyle, TRANSFER_PREFIX};
+use crate::model::{ScriptedModel, ScriptedTurn, ToolChoice};
 use crate::tool::def::check_name;
 
 /// The longest agent name: handoffs call `transfer_to_<name>`, and function names stop at 64.
@@ -122,7 +122,8 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     let any_script = agents.iter().any(|(_, a)| a.scripted.is_some());
     let mut built = Vec::with_capacity(agents.len());
     let mut agent_models = Vec::with_capacity(agents.len());
-    let mut scripted = ScriptedModel::new();
+    // Not recording: a topology's model may serve a long-lived swarm (tests turn it on).
+    let mut scripted = ScriptedModel::new().with_recording(false);
     // The agents that list each tool, in order.
     let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut graph = Graph::new(agents.len());
@@ -187,6 +188,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
                 );
             }
         }
+        tool_choice(p, name, agent, &raw);
         let model = match &agent.model {
             Some(m) => model_ref(p, m),
             None => default_model.clone(),
@@ -287,6 +289,59 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
         scripted: any_script.then(|| Arc::new(scripted)),
         warnings: problems.into_sorted(&files),
     })
+}
+
+/// Checks that a `tool_choice: {function: ...}` in the agent's `model_settings`, or else in its
+/// model's `settings`, names a function the agent offers (one of its tools or handoff
+/// functions): the API refuses the request otherwise.
+fn tool_choice(p: &mut Problems, name: &str, agent: &RawAgent, raw: &RawTopology) {
+    let own = agent
+        .model_settings
+        .as_ref()
+        .and_then(|s| s.tool_choice.as_ref());
+    let choice = own.or_else(|| {
+        let model = agent.model.as_ref().or(raw.model.as_ref())?;
+        raw.models
+            .iter()
+            .find(|m| m.name.as_ref().is_some_and(|n| n.value == model.value))?
+            .settings
+            .as_ref()?
+            .tool_choice
+            .as_ref()
+    });
+    let Some(ToolChoiceField(ToolChoice::Function(function), Some(at))) = choice else {
+        return;
+    };
+    let mut offered: Vec<String> = agent.tools.iter().map(|t| t.value.clone()).collect();
+    if !agent.handoffs.is_empty() {
+        let style = agent.handoff_style.or(raw.handoff_style).map(|s| s.0);
+        match style.unwrap_or_default() {
+            HandoffStyle::Handoff => offered.push(HANDOFF_FUNCTION.to_owned()),
+            HandoffStyle::Transfer => offered.extend(
+                agent
+                    .handoffs
+                    .iter()
+                    .map(|t| format!("{TRANSFER_PREFIX}{}", t.value)),
+            ),
+        }
+    }
+    if offered.iter().any(|f| f == function) {
+        return;
+    }
+    let hint = p
+        .did_you_mean(function, offered.iter().map(String::as_str))
+        .unwrap_or_else(|| {
+            if offered.is_empty() {
+                format!("agent `{name}` offers no functions")
+            } else {
+                format!("agent `{name}` offers: {}", offered.join(", "))
+            }
+        });
+    p.error(
+        at,
+        format!("`tool_choice` names function `{function}`, which agent `{name}` does not offer"),
+        Some(hint),
+    );
 }
 
 /// `name:`, else the folder's name, else the file's stem.

@@ -31,11 +31,16 @@
 //! - `shard_blocking`: an async tool that blocks stalls its shard; a `BlockingTool` does not.
 //! - `docs`: README.md and docs/*.md name files that exist, and their commands and snippets work.
 //! - `features`: without default features the library has no CLI or mock-server dependencies.
+//! - `bounds`: a topology's scripted model keeps no requests; a slow stream reader gets a
+//!   bounded queue and a lag report.
+//! - `tool_workers`: calls nobody waits for never start; panicking tool factories are retried;
+//!   `Duration::MAX` timeouts.
 
 mod http_support;
 mod support;
 
 mod bad_input;
+mod bounds;
 mod call_ids;
 mod chat_http;
 mod cli;
@@ -57,6 +62,7 @@ mod resilience;
 mod responses_http;
 mod secrets;
 mod shard_blocking;
+mod tool_workers;
 mod topology;
 mod turn_loop;
 mod url_secrets;

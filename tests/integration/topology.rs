@@ -56,6 +56,7 @@ async fn every_file_in_agents_loads_and_runs_offline() {
             .scripted_model()
             .unwrap_or_else(|| panic!("{} has no scripted turns", file.display()))
             .clone();
+        model.set_recording(true);
         let swarm = topology
             .start()
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
@@ -77,6 +78,7 @@ async fn every_file_in_agents_loads_and_runs_offline() {
 #[tokio::test(flavor = "multi_thread")]
 async fn math_topology_runs_the_lessons_example_with_parallel_calls() {
     let topology = topology::load("agents/math.yaml").unwrap();
+    topology.scripted_model().unwrap().set_recording(true);
     let swarm = topology.start().unwrap();
     let result = swarm
         .run(

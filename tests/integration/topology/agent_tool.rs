@@ -6,6 +6,7 @@ use baton::topology;
 async fn research_fans_out_six_nested_runs_in_one_turn_and_summarizes() {
     let topology = topology::load("agents/research.yaml").unwrap();
     let model = topology.scripted_model().unwrap().clone();
+    model.set_recording(true);
     let swarm = topology.start().unwrap();
     let result = swarm.run("lead", "What about Rust?").await.unwrap();
     assert_eq!(
