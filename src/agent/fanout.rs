@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,7 @@ use tokio::time::Sleep;
 
 use super::call::{Call, Plan};
 use crate::item::Item;
+use crate::tool::scope::RunScope;
 use crate::tool::{ToolCall, ToolEntry, ToolError, ToolReply, args};
 
 /// Where one tool call stands.
@@ -64,6 +66,8 @@ pub(crate) struct Fanout<'a> {
     in_flight: usize,
     /// The run's default per-call timeout.
     default_timeout: Duration,
+    /// The run the calls belong to, passed to each worker.
+    scope: Arc<RunScope>,
     /// One timer for the earliest deadline or backoff, and what it is armed for.
     timer: Option<Pin<Box<Sleep>>>,
     armed: Option<Instant>,
@@ -87,6 +91,7 @@ impl<'a> Fanout<'a> {
         started: Instant,
         cap: usize,
         default_timeout: Duration,
+        scope: Arc<RunScope>,
     ) -> Self {
         let jobs = calls
             .iter()
@@ -107,6 +112,7 @@ impl<'a> Fanout<'a> {
             cap: cap.max(1),
             in_flight: 0,
             default_timeout,
+            scope,
             timer: None,
             armed: None,
         }
@@ -170,6 +176,7 @@ impl<'a> Fanout<'a> {
             span,
             arguments,
             reply,
+            scope: Some(Arc::clone(&self.scope)),
         };
         match entry.worker.try_send(call) {
             Ok(()) => {

@@ -26,6 +26,7 @@ use crate::run::{Event, EventKind, PartialRun, RunError};
 use crate::stream::StreamEvent;
 use crate::swarm::{AgentSlot, Core, Shard};
 use crate::tool::args;
+use crate::tool::scope::RunScope;
 use crate::tool::{ToolEntry, ToolError, panic_message};
 
 /// An agent as its turn loops on one shard see it: its definition and its tools' workers there.
@@ -193,8 +194,18 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
             refused = Some(reason);
         }
 
-        // 3. Every regular call at once; replies joined in call order.
-        let cancelled_now = fan_out(core, spec, &conv, &mut calls).await;
+        // 3. Every regular call at once; replies joined in call order. Nested runs the calls
+        // start (agents used as tools) take their turns from this run's and report them.
+        let scope = RunScope::new(
+            conv.trace_id.clone(),
+            conv.limits.max_turns.saturating_sub(conv.turns),
+        );
+        let cancelled_now = fan_out(core, spec, &conv, &mut calls, &scope).await;
+        let nested = scope.used();
+        conv.usage.add(&nested);
+        conv.turns = conv
+            .turns
+            .saturating_add(u32::try_from(nested.requests).unwrap_or(u32::MAX));
         if cancelled_now && let Some(pos) = handoff {
             // The conversation will not move after all: say so in the handoff's output.
             let reason = "the swarm shut down before the conversation moved";
@@ -404,7 +415,13 @@ fn plan_turn(
 
 /// Sends the turn's tool calls and records their outputs in `calls`; returns whether shutdown
 /// cut the turn short (calls still running then have no output yet).
-async fn fan_out(core: &Core, spec: &AgentSpec, conv: &Conversation, calls: &mut [Call]) -> bool {
+async fn fan_out(
+    core: &Core,
+    spec: &AgentSpec,
+    conv: &Conversation,
+    calls: &mut [Call],
+    scope: &Arc<RunScope>,
+) -> bool {
     let (run, own) = (&conv.limits, &spec.limits);
     let mut fanout = Fanout::new(
         &conv.items,
@@ -413,6 +430,7 @@ async fn fan_out(core: &Core, spec: &AgentSpec, conv: &Conversation, calls: &mut
         own.max_tool_calls_in_flight
             .unwrap_or(run.max_tool_calls_in_flight),
         own.tool_timeout.unwrap_or(run.tool_timeout),
+        Arc::clone(scope),
     );
     if fanout.is_empty() {
         return false;

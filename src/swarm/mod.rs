@@ -27,6 +27,7 @@ use crate::agent::conversation::{Conversation, new_trace_id};
 use crate::model::check_history;
 use crate::run::{RunError, RunInput, RunResult};
 use crate::stream::{EventSink, RunStream};
+use crate::tool::scope::RunScope;
 use system::SystemThread;
 
 /// How long [`Swarm::shutdown`] lets in-flight runs finish before failing them.
@@ -110,8 +111,21 @@ impl Swarm {
         input: impl Into<RunInput>,
     ) -> Result<RunResult, RunError> {
         let (reply, outcome) = oneshot::channel();
-        self.start_run(agent, input.into(), reply, None);
+        self.start_run(agent, input.into(), reply, None, None);
         // A dropped reply means the system stopped under the run (a swarm dropped unshut).
+        outcome.await.unwrap_or(Err(RunError::ShutDown))
+    }
+
+    /// Runs a conversation nested in another run's tool call (an agent used as a tool): under
+    /// the outer run's trace id, with at most the model turns the outer run has left.
+    pub(crate) async fn run_nested(
+        &self,
+        agent: &str,
+        input: RunInput,
+        outer: &RunScope,
+    ) -> Result<RunResult, RunError> {
+        let (reply, outcome) = oneshot::channel();
+        self.start_run(agent, input, reply, None, Some(outer));
         outcome.await.unwrap_or(Err(RunError::ShutDown))
     }
 
@@ -120,18 +134,19 @@ impl Swarm {
     /// [`RunStream`], then its [`result`](RunStream::result).
     pub fn run_streamed(&self, agent: &str, input: impl Into<RunInput>) -> RunStream {
         let (stream, events, reply) = RunStream::channel();
-        self.start_run(agent, input.into(), reply, Some(events));
+        self.start_run(agent, input.into(), reply, Some(events), None);
         stream
     }
 
     /// Puts a new conversation in `agent`'s mailbox; every outcome, even a refusal, goes to
-    /// `reply`.
+    /// `reply`. A run nested in an `outer` one shares its trace id and turn budget.
     fn start_run(
         &self,
         agent: &str,
         input: RunInput,
         reply: crate::agent::conversation::Reply,
         events: Option<EventSink>,
+        outer: Option<&RunScope>,
     ) {
         let core = &self.inner.core;
         if self.inner.closed.load(Ordering::Acquire) {
@@ -151,11 +166,19 @@ impl Swarm {
             }));
             return;
         };
+        let (limits, trace_id) = match outer {
+            None => (core.limits, new_trace_id()),
+            Some(outer) => {
+                let mut limits = core.limits;
+                limits.max_turns = limits.max_turns.min(outer.turns_left);
+                (limits, outer.trace_id.clone())
+            }
+        };
         let conversation = Box::new(Conversation::new(
             input.into_items(),
             Arc::clone(&slot.spec.name),
-            core.limits,
-            new_trace_id(),
+            limits,
+            trace_id,
             reply,
             events,
             core.tracker.token(),

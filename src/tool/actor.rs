@@ -10,6 +10,7 @@
 //! an error output while there is no instance, and the factory is tried again after a pause
 //! that doubles from [`FIRST_RETRY`] to [`MAX_RETRY`].
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -139,6 +140,7 @@ impl<T: Tool> Handler<ToolCall> for ToolActor<T> {
             arguments,
             reply,
             span,
+            scope,
         } = call;
         let Some(tool) = &self.tool else {
             let error = match &self.broken {
@@ -170,12 +172,21 @@ impl<T: Tool> Handler<ToolCall> for ToolActor<T> {
             reply,
         );
         // Each call is a task of its own on the shard, so calls overlap and none holds the
-        // mailbox. Without a subscriber the span is skipped, keeping the task small.
-        if span.is_disabled() {
-            actix::spawn(call);
-        } else {
-            actix::spawn(call.instrument(span));
+        // mailbox; it runs inside its run's scope (for tools that start nested runs).
+        match scope {
+            Some(scope) => spawn_traced(super::scope::CALL_SCOPE.scope(scope, call), span),
+            None => spawn_traced(call, span),
         }
+    }
+}
+
+/// Spawns a call's task on the shard, under its span; without a subscriber the span is
+/// skipped, keeping the task small.
+fn spawn_traced(call: impl Future<Output = ()> + 'static, span: tracing::Span) {
+    if span.is_disabled() {
+        actix::spawn(call);
+    } else {
+        actix::spawn(call.instrument(span));
     }
 }
 

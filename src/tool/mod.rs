@@ -17,6 +17,7 @@ pub(crate) mod def;
 mod error;
 pub(crate) mod pool;
 mod registry;
+pub(crate) mod scope;
 
 pub use def::{ToolDef, ToolDefError, ToolOptions};
 pub use error::ToolError;
@@ -159,6 +160,8 @@ pub(crate) struct ToolCall {
     pub(crate) arguments: args::Arguments,
     /// Where the output goes. A dropped receiver means the caller gave up (timeout, shutdown).
     pub(crate) reply: tokio::sync::oneshot::Sender<ToolReply>,
+    /// The run the call belongs to (`scope`), for tools that start nested runs.
+    pub(crate) scope: Option<std::sync::Arc<scope::RunScope>>,
 }
 
 /// What a worker answers: the output, or why there is none (boxed: errors are rare, and the

@@ -10,14 +10,20 @@
 //! Recursion (an agent tool whose agent can reach the same tool again) is refused when the
 //! topology is loaded (`validate`), so nesting is as deep as the topology's tool graph and no
 //! deeper.
+//!
+//! A nested run is part of its outer run (`tool::scope`): it carries the outer run's trace id,
+//! may take only the model turns the outer run has left, and its turns and tokens are added to
+//! the outer run's, so a run cannot exceed `max_turns` across all the agents it reaches.
 
 use std::sync::{Arc, OnceLock};
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::run::RunInput;
 use crate::swarm::WeakSwarm;
 use crate::tool::Tool;
+use crate::tool::scope;
 
 /// The arguments of an agent tool.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -91,14 +97,25 @@ impl Tool for AgentTool {
             .get()
             .and_then(WeakSwarm::upgrade)
             .ok_or_else(|| AgentToolError::NotRunning(self.agent.clone()))?;
-        let result =
-            swarm
-                .run(&self.agent, args.input)
-                .await
-                .map_err(|error| AgentToolError::Run {
-                    agent: self.agent.clone(),
-                    error,
-                })?;
+        let input = RunInput::Text(args.input);
+        let result = match scope::current() {
+            // Inside a run's tool call: a nested run on its trace and turn budget, whose
+            // turns and tokens count as the outer run's.
+            Some(outer) => {
+                let result = swarm.run_nested(&self.agent, input, &outer).await;
+                let used = match &result {
+                    Ok(done) => done.usage,
+                    Err(error) => error.partial().map(|p| p.usage).unwrap_or_default(),
+                };
+                outer.add(&used);
+                result
+            }
+            None => swarm.run(&self.agent, input).await,
+        };
+        let result = result.map_err(|error| AgentToolError::Run {
+            agent: self.agent.clone(),
+            error,
+        })?;
         Ok(result.final_output)
     }
 }

@@ -40,7 +40,62 @@ async fn research_fans_out_six_nested_runs_in_one_turn_and_summarizes() {
     let search = requests.iter().find(|r| r.agent == "searcher").unwrap();
     assert!(search.tools.is_empty());
     assert_eq!(search.input.len(), 1);
+    // See: issue 9. The nested runs count as the run's: 3 + 6 + 1 model requests.
+    assert_eq!(result.usage.requests, 10);
     swarm.shutdown().await;
+}
+
+// See: issue 9 (nested runs used to start with fresh limits and an unlinked trace)
+#[tokio::test(flavor = "multi_thread")]
+async fn nested_runs_count_against_the_outer_runs_max_turns() {
+    let yaml = "\
+entry: lead
+limits: { max_turns: 5 }
+tools:
+  - agent: helper
+agents:
+  - name: lead
+    tools: [helper]
+    scripted:
+      - calls: [{ tool: helper, args: { input: one }, id: a }]
+      - calls: [{ tool: helper, args: { input: two }, id: b }]
+      - text: 'done: {{output:a}} / {{output:b}}'
+  - name: helper
+    scripted:
+      - calls: [{ tool: nothing, args: {}, id: n }]
+      - text: 'helped'
+";
+    let topology = topology::parse(yaml, std::path::Path::new("budget.yaml")).unwrap();
+    let swarm = topology.start().unwrap();
+    let outcome = swarm.run("lead", "go").await;
+    swarm.shutdown().await;
+    // lead 1 (1) + helper 2 (3) + lead 2 (4) + helper: 1 turn left, so it stops after one
+    // and its call fails (5) -> the lead has no turn left for its answer.
+    let error = outcome.unwrap_err();
+    let baton::RunError::MaxTurnsExceeded {
+        max_turns, partial, ..
+    } = &error
+    else {
+        panic!("{error:?}");
+    };
+    assert_eq!(*max_turns, 5);
+    assert_eq!(partial.usage.requests, 5, "{partial:#?}");
+    let outputs: Vec<String> = partial
+        .transcript
+        .iter()
+        .filter_map(|i| match i {
+            baton::Item::FunctionCallOutput { call_id, output } if call_id == "b" => {
+                Some(output.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(outputs.len(), 1);
+    assert!(
+        outputs[0].contains("max_turns (1) exceeded"),
+        "the second nested run had one turn left: {}",
+        outputs[0]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,0 +1,62 @@
+//! `RunScope`: what a tool call knows of the run that made it, for tools that start runs of
+//! their own (agents used as tools).
+//!
+//! The turn loop makes one scope per turn and every call of the turn carries it to its worker,
+//! which runs the call inside it (a tokio task-local, so the `Tool` trait is unchanged). An
+//! agent tool reads it to start its nested run under the outer run's trace id and with only
+//! the model turns the outer run has left, and reports the turns and tokens it used, which the
+//! turn loop adds to the outer run after the fan-out. So nested runs count against the outer
+//! run's `max_turns`, and their trace is the outer run's.
+
+use std::sync::{Arc, Mutex};
+
+use crate::model::Usage;
+
+/// The run a tool call belongs to.
+#[derive(Debug)]
+pub(crate) struct RunScope {
+    /// The outer run's trace id.
+    pub(crate) trace_id: String,
+    /// Model turns the outer run may still take (its `max_turns` less those taken).
+    pub(crate) turns_left: u32,
+    /// What nested runs started by this turn's calls used (never locked across an await).
+    used: Mutex<Usage>,
+}
+
+impl RunScope {
+    /// A scope for a turn of the run `trace_id` with `turns_left` turns to spare.
+    pub(crate) fn new(trace_id: String, turns_left: u32) -> Arc<Self> {
+        Arc::new(RunScope {
+            trace_id,
+            turns_left,
+            used: Mutex::new(Usage::default()),
+        })
+    }
+
+    /// Records what a nested run used.
+    pub(crate) fn add(&self, usage: &Usage) {
+        self.lock().add(usage);
+    }
+
+    /// What the turn's nested runs used in all.
+    pub(crate) fn used(&self) -> Usage {
+        *self.lock()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Usage> {
+        // A panic while holding it leaves valid counts: keep using them.
+        self.used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+tokio::task_local! {
+    /// The scope of the tool call running in this task, if its worker set one.
+    pub(crate) static CALL_SCOPE: Arc<RunScope>;
+}
+
+/// The scope of the calling task's tool call, if any.
+pub(crate) fn current() -> Option<Arc<RunScope>> {
+    CALL_SCOPE.try_with(Arc::clone).ok()
+}
