@@ -44,6 +44,15 @@ pub enum StreamEvent {
         /// The agent taking over.
         to: Arc<str>,
     },
+    /// A model stopped streaming the turns that offer tools, for the rest of the process (its
+    /// server answered such a streamed request with no event at all); the turn was sent again
+    /// without streaming.
+    StreamingDisabled {
+        /// The model entry's name.
+        model: Arc<str>,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Where a run's events go. Cheap to clone; sending never blocks and never fails the run

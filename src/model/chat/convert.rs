@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 use super::wire;
 use crate::item::{Item, Role};
 use crate::model::provider::{arguments_text, strict};
-use crate::model::{ModelRequest, ModelSettings, ToolChoice, Usage};
+use crate::model::{
+    ModelRequest, ModelSettings, ResolvedCompat, ToolCallContent, ToolChoice, Usage,
+};
 
 /// The request body for `request`, with `settings` (the agent's over the model's).
 pub(crate) fn request<'a>(
@@ -21,11 +23,16 @@ pub(crate) fn request<'a>(
     request: &ModelRequest<'a>,
     settings: &'a ModelSettings,
     stream: bool,
+    compat: &ResolvedCompat,
 ) -> wire::Request<'a> {
     let has_tools = !request.tools.is_empty();
     wire::Request {
         model,
-        messages: messages(request.instructions, request.input),
+        messages: messages(
+            request.instructions,
+            request.input,
+            compat.tool_call_content,
+        ),
         tools: request
             .tools
             .iter()
@@ -39,10 +46,12 @@ pub(crate) fn request<'a>(
                 },
             })
             .collect(),
-        tool_choice: if has_tools {
-            settings.tool_choice.as_ref().map(tool_choice)
-        } else {
-            None
+        tool_choice: match &settings.tool_choice {
+            _ if !has_tools => None,
+            Some(choice) => Some(tool_choice(choice)),
+            None => compat
+                .explicit_tool_choice
+                .then(|| tool_choice(&ToolChoice::Auto)),
         },
         parallel_tool_calls: has_tools.then_some(request.parallel_tool_calls),
         temperature: settings.temperature,
@@ -66,8 +75,18 @@ fn tool_choice(choice: &ToolChoice) -> Value {
     }
 }
 
-/// The messages for `instructions` and `items`.
-fn messages<'a>(instructions: &'a str, items: &'a [Item]) -> Vec<wire::Message<'a>> {
+/// The messages for `instructions` and `items`; an assistant message that only calls tools
+/// carries `calls_only` as its content.
+fn messages<'a>(
+    instructions: &'a str,
+    items: &'a [Item],
+    calls_only: ToolCallContent,
+) -> Vec<wire::Message<'a>> {
+    let calls_only = match calls_only {
+        ToolCallContent::Null => Some(None),
+        ToolCallContent::Empty => Some(Some("")),
+        _ => None,
+    };
     let mut messages = Vec::with_capacity(items.len() + 1);
     if !instructions.is_empty() {
         messages.push(plain("system", instructions));
@@ -97,7 +116,7 @@ fn messages<'a>(instructions: &'a str, items: &'a [Item]) -> Vec<wire::Message<'
                     Some(last) if last.role == "assistant" => last.tool_calls.push(call),
                     _ => messages.push(wire::Message {
                         role: "assistant",
-                        content: None,
+                        content: calls_only,
                         tool_calls: vec![call],
                         tool_call_id: None,
                     }),
@@ -105,7 +124,7 @@ fn messages<'a>(instructions: &'a str, items: &'a [Item]) -> Vec<wire::Message<'
             }
             Item::FunctionCallOutput { call_id, output } => messages.push(wire::Message {
                 role: "tool",
-                content: Some(output),
+                content: Some(Some(output)),
                 tool_calls: Vec::new(),
                 tool_call_id: Some(call_id),
             }),
@@ -118,7 +137,7 @@ fn messages<'a>(instructions: &'a str, items: &'a [Item]) -> Vec<wire::Message<'
 fn plain<'a>(role: &'a str, content: &'a str) -> wire::Message<'a> {
     wire::Message {
         role,
-        content: Some(content),
+        content: Some(Some(content)),
         tool_calls: Vec::new(),
         tool_call_id: None,
     }
@@ -325,7 +344,8 @@ mod tests {
                 events: None,
             },
         };
-        let body = serde_json::to_value(request("m", &req, &settings, false)).unwrap();
+        let compat = crate::model::Compat::default().resolve(crate::model::Provider::Chat);
+        let body = serde_json::to_value(request("m", &req, &settings, false, &compat)).unwrap();
         let messages = body["messages"].as_array().unwrap().clone();
         assert_eq!(
             messages[2],
