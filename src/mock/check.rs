@@ -435,7 +435,9 @@ fn null_content(messages: &[Value]) -> Result<(), ApiError> {
         {
             return Err(ApiError {
                 status: 500,
-                message: format!("{NULL_CONTENT_ERROR} (messages[{index}].content)"),
+                message: format!(
+                    "{NULL_CONTENT_ERROR}\n  {{'type': 'string_type', 'loc': ('body', 'messages', {index}, 'ChatCompletionRequestAssistantMessage', 'content'), 'msg': 'Input should be a valid string', 'input': None}}"
+                ),
                 kind: "internal_server_error",
                 param: None,
                 code: None,
@@ -445,8 +447,9 @@ fn null_content(messages: &[Value]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The start of llama-cpp-python's error text for a `null` content.
-pub(crate) const NULL_CONTENT_ERROR: &str = "7 validation errors for CreateChatCompletionRequest";
+/// The start of llama-cpp-python's error text for a `null` content (the mock keeps only the
+/// one error of the seven that matters).
+pub(crate) const NULL_CONTENT_ERROR: &str = "7 validation errors:";
 
 #[cfg(test)]
 mod tests {

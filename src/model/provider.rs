@@ -103,7 +103,8 @@ impl HttpModel {
     ///
     /// A streamed request that offers tools and is answered with no event at all is sent
     /// again once without streaming, and tool turns of this model stop streaming for good;
-    /// the run's listener hears it once ([`StreamEvent::StreamingDisabled`]).
+    /// the run's listener hears it once ([`StreamEvent::StreamingDisabled`]). A listener of a
+    /// turn that does not stream gets its text in one piece.
     pub(crate) fn respond<'a, E, F>(
         &'a self,
         request: ModelRequest<'a>,
@@ -141,25 +142,25 @@ impl HttpModel {
         };
         let first = send(stream, events.clone());
         Box::pin(async move {
-            let answer = match http::spawn(first?).await? {
+            let (answer, streamed) = match http::spawn(first?).await? {
                 Answer::EmptyStream if offers_tools => {
                     self.fall_back(events.as_ref().map(|(sink, _)| sink));
-                    let answer = http::spawn(send(false, None)?).await?;
-                    if let (Answer::Response(response), Some((sink, agent))) = (&answer, &events) {
-                        // Text the stream would have shown, in one piece.
-                        let text = response.output_text();
-                        if !text.is_empty() {
-                            sink.text_delta(agent, text);
-                        }
-                    }
-                    answer
+                    (http::spawn(send(false, None)?).await?, false)
                 }
-                answer => answer,
+                answer => (answer, stream),
             };
-            match answer {
-                Answer::Response(response) => self.answered(response),
-                Answer::EmptyStream => Err(self.no_answer("the stream ended with no event")),
+            let response = match answer {
+                Answer::Response(response) => self.answered(response)?,
+                Answer::EmptyStream => return Err(self.no_answer("the stream ended with no event")),
+            };
+            // A listener of a turn that did not stream still sees its text, in one piece.
+            if let (false, Some((sink, agent))) = (streamed, &events) {
+                let text = response.output_text();
+                if !text.is_empty() {
+                    sink.text_delta(agent, text);
+                }
             }
+            Ok(response)
         })
     }
 

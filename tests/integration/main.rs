@@ -17,6 +17,10 @@
 //! - `mock_server`: the mock's API checks and turn inference, as another application sees it.
 //! - `cli_http`: `baton run` against a live (mock) server from the environment alone;
 //!   `baton mock-model` as a subprocess.
+//! - `real_server`: every shipped topology against llama-cpp-python's server and a small real
+//!   model (installed by `.ci/model-server`); requests accepted, limits enforced.
+//! - `quirks`: real servers' quirks played by the mock (null content refused, empty streams,
+//!   empty answers, `extra` collisions) and what Baton does about each.
 //! - `secrets`: the API key never shows in logs, traces or errors.
 
 mod http_support;
@@ -32,6 +36,8 @@ mod limits;
 mod many_conversations;
 mod mock_server;
 mod parallel_tools;
+mod quirks;
+mod real_server;
 mod resilience;
 mod responses_http;
 mod secrets;

@@ -120,12 +120,20 @@ async fn exchange(
             assembler.on_event(data).map_err(|e| endpoint.decode(e))
         })
         .await?;
+    // Some servers end without `[DONE]`, after a `finish_reason`.
+    let complete = end == StreamEnd::Done || (end == StreamEnd::Closed && assembler.finished());
     match end {
-        StreamEnd::Done => Ok(Answer::Response(assembler.finish())),
-        // Some servers end without `[DONE]`, after a `finish_reason`.
-        StreamEnd::Closed if assembler.finished() => Ok(Answer::Response(assembler.finish())),
+        _ if complete => {
+            let finish = assembler.finish_reason().to_owned();
+            let response = assembler.finish();
+            if provider::usable(&response.output) {
+                Ok(Answer::Response(response))
+            } else {
+                Err(endpoint.empty(&nothing(&finish)))
+            }
+        }
         StreamEnd::Empty => Ok(Answer::EmptyStream),
-        StreamEnd::Closed | StreamEnd::Cut => {
+        StreamEnd::Done | StreamEnd::Closed | StreamEnd::Cut => {
             Err(endpoint.decode("the stream ended before `[DONE]`"))
         }
     }
@@ -145,15 +153,19 @@ fn decode(endpoint: &Endpoint, body: &[u8]) -> Result<ModelResponse, ModelError>
     };
     let output = convert::reply_items(message);
     if !provider::usable(&output) {
-        let reason = if finish.is_empty() {
-            "the message has neither content nor tool calls".to_owned()
-        } else {
-            format!("the message has neither content nor tool calls (finish_reason `{finish}`)")
-        };
-        return Err(endpoint.empty(&reason));
+        return Err(endpoint.empty(&nothing(&finish)));
     }
     Ok(ModelResponse {
         output,
         usage: convert::usage(response.usage),
     })
+}
+
+/// Why a reply that ended with `finish` is no answer.
+fn nothing(finish: &str) -> String {
+    if finish.is_empty() {
+        "the message has neither content nor tool calls".to_owned()
+    } else {
+        format!("the message has neither content nor tool calls (finish_reason `{finish}`)")
+    }
 }
