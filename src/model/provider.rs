@@ -145,7 +145,15 @@ impl HttpModel {
             let (answer, streamed) = match http::spawn(first?).await? {
                 Answer::EmptyStream if offers_tools => {
                     self.fall_back(events.as_ref().map(|(sink, _)| sink));
-                    (http::spawn(send(false, None)?).await?, false)
+                    let answer = match http::spawn(send(false, None)?).await {
+                        // A server that gave up on the stream may close the connection it
+                        // came on just as the pool hands it out again: one more try.
+                        Err(ModelError::Connection { .. }) => {
+                            http::spawn(send(false, None)?).await?
+                        }
+                        answer => answer?,
+                    };
+                    (answer, false)
                 }
                 answer => (answer, stream),
             };

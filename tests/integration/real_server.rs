@@ -430,7 +430,7 @@ fn baton_run_streams_against_a_real_server_and_says_once_that_tool_turns_no_long
     // sends it again without streaming and says so once.
     let notices = stderr
         .lines()
-        .filter(|l| l.contains("tool turns of this model no longer stream"))
+        .filter(|l| l.starts_with("baton: model `default`:") && l.contains("no longer stream"))
         .count();
     assert_eq!(notices, 1, "{stderr}");
     match code {
