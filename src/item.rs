@@ -159,6 +159,31 @@ impl Item {
     }
 }
 
+/// The first of `base`, `base__2`, `base__3`, ... for which `taken` is false: how Baton makes
+/// a call id unique when a model (or a continued conversation) repeats one.
+pub(crate) fn unique_call_id(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    if !taken(base) {
+        return base.to_owned();
+    }
+    (2_u64..)
+        .map(|n| format!("{base}__{n}"))
+        .find(|candidate| !taken(candidate))
+        .unwrap_or_default() // the range is endless, so a free id is always found
+}
+
+/// The id a call had before [`unique_call_id`] gave it a `__<n>` suffix (the id itself when it
+/// has none).
+pub(crate) fn base_call_id(call_id: &str) -> &str {
+    match call_id.rsplit_once("__") {
+        Some((base, n))
+            if !base.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            base
+        }
+        _ => call_id,
+    }
+}
+
 /// Concatenates the text of the assistant messages in `items`, the way the SDKs' `output_text`
 /// helper does.
 pub fn output_text(items: &[Item]) -> String {
@@ -216,6 +241,18 @@ mod tests {
         assert_eq!(json["id"], "fc_1");
         let plain = serde_json::to_value(Item::assistant("a")).unwrap();
         assert!(plain.get("id").is_none());
+    }
+
+    #[test]
+    fn repeated_ids_get_a_numbered_suffix_that_strips_back() {
+        let taken = ["a", "a__2"];
+        let id = unique_call_id("a", |c| taken.contains(&c));
+        assert_eq!(id, "a__3");
+        assert_eq!(base_call_id(&id), "a");
+        assert_eq!(unique_call_id("b", |c| taken.contains(&c)), "b");
+        for plain in ["call_1_1", "x__", "__3", "a__b"] {
+            assert_eq!(base_call_id(plain), plain);
+        }
     }
 
     #[test]

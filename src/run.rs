@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::item::Item;
-use crate::model::{ModelError, Usage};
+use crate::model::{HistoryError, ModelError, Usage};
 
 /// The input of a run: a user message, or a whole conversation to continue.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +126,13 @@ pub enum RunError {
         /// The swarm's agents, comma separated.
         available: String,
     },
+    /// The items a caller gave to continue from ([`RunInput::Items`]) break the API's rules: a
+    /// call without exactly one output after it, or an output without its call. Nothing ran.
+    #[error("invalid input items: {error}")]
+    InvalidInput {
+        /// What is wrong, naming the call id.
+        error: HistoryError,
+    },
     /// The swarm is shut down (or shutting down) and takes no new runs.
     #[error("the swarm is shut down")]
     ShutDown,
@@ -198,7 +205,9 @@ impl RunError {
             | RunError::HandoffLoop { partial, .. }
             | RunError::Cancelled { partial, .. }
             | RunError::AgentStopped { partial, .. } => Some(partial),
-            RunError::UnknownAgent { .. } | RunError::ShutDown => None,
+            RunError::UnknownAgent { .. } | RunError::InvalidInput { .. } | RunError::ShutDown => {
+                None
+            }
         }
     }
 }

@@ -7,11 +7,12 @@
 //! deltas through [`RequestContext::events`](crate::model::RequestContext::events).
 
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::model::restart::{Admit, TextGate};
 use crate::run::{RunError, RunResult};
 
 /// Something that happened in a streamed run.
@@ -53,6 +54,16 @@ pub enum StreamEvent {
         /// Why.
         reason: String,
     },
+    /// A streamed model request was retried part-way and its new attempt writes a different
+    /// text: the text deltas of this turn before this event are void, and the ones after it
+    /// are the answer. (A retry that writes the same text again sends no event and no
+    /// repeated text: a listener sees the answer once.)
+    Restarted {
+        /// The agent whose model restarted.
+        agent: Arc<str>,
+        /// The attempt now writing (2 for the first retry).
+        attempt: u32,
+    },
 }
 
 /// Where a run's events go. Cheap to clone; sending never blocks and never fails the run
@@ -60,6 +71,8 @@ pub enum StreamEvent {
 #[derive(Debug, Clone)]
 pub struct EventSink {
     tx: mpsc::UnboundedSender<StreamEvent>,
+    /// For a sink a retried request writes through: what of its text is new.
+    gate: Option<Arc<Mutex<TextGate>>>,
 }
 
 impl EventSink {
@@ -70,10 +83,52 @@ impl EventSink {
 
     /// Reports a piece of text from `agent`'s model.
     pub fn text_delta(&self, agent: &str, delta: impl Into<String>) {
+        let delta = delta.into();
+        let delta = match &self.gate {
+            None => delta,
+            Some(gate) => {
+                // Never held across an await; a poisoned gate is still a valid gate.
+                let mut gate = gate
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                match gate.admit(&delta) {
+                    Admit::Hold => return,
+                    Admit::Send(new) => new,
+                    Admit::Restart(text) => {
+                        self.send(StreamEvent::Restarted {
+                            agent: Arc::from(agent),
+                            attempt: gate.attempt(),
+                        });
+                        text
+                    }
+                }
+            }
+        };
+        if delta.is_empty() {
+            return;
+        }
         self.send(StreamEvent::TextDelta {
             agent: Arc::from(agent),
-            delta: delta.into(),
+            delta,
         });
+    }
+
+    /// A sink for the attempts of one request: text a retry repeats is sent once
+    /// ([`TextGate`]). Call [`EventSink::begin_attempt`] before each attempt.
+    pub(crate) fn gated(&self) -> EventSink {
+        EventSink {
+            tx: self.tx.clone(),
+            gate: Some(Arc::new(Mutex::new(TextGate::default()))),
+        }
+    }
+
+    /// Starts the next attempt of a gated sink's request.
+    pub(crate) fn begin_attempt(&self) {
+        if let Some(gate) = &self.gate {
+            gate.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .begin_attempt();
+        }
     }
 }
 
@@ -115,7 +170,11 @@ impl RunStream {
     ) {
         let (tx, events) = mpsc::unbounded_channel();
         let (reply, result) = oneshot::channel();
-        (RunStream { events, result }, EventSink { tx }, reply)
+        (
+            RunStream { events, result },
+            EventSink { tx, gate: None },
+            reply,
+        )
     }
 
     /// Waits for the run to end and returns its result (events not yet read are dropped).

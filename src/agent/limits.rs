@@ -30,6 +30,10 @@ pub struct Limits {
     /// Tool calls of one run in flight at once (default 32): a turn asking for more runs them
     /// in waves, in call order.
     pub max_tool_calls_in_flight: usize,
+    /// Function calls one model turn may ask for (default 128), the same for every provider
+    /// and for streamed and plain answers. Calls past it are not run: each gets an error
+    /// output saying so, and the run goes on, so the model can ask again for fewer.
+    pub max_calls_per_turn: usize,
 }
 
 /// Bounds on one agent, over the run's [`Limits`]; each field left `None` keeps the run's.
@@ -65,6 +69,7 @@ impl Default for Limits {
             max_agent_visits: 3,
             tool_timeout: Duration::from_secs(60),
             max_tool_calls_in_flight: 32,
+            max_calls_per_turn: 128,
         }
     }
 }

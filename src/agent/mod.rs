@@ -8,6 +8,7 @@
 
 mod actor;
 mod call;
+mod call_ids;
 pub(crate) mod conversation;
 mod fanout;
 mod limits;

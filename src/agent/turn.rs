@@ -6,23 +6,27 @@
 //! one output per call, and either go round again or move the conversation to the handoff
 //! target's mailbox. Every call of every turn gets exactly one output, on every path.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::prelude::SendError;
+use futures::FutureExt as _;
 use tracing::Instrument as _;
 
 use super::call::{Call, Plan};
+use super::call_ids;
 use super::conversation::Conversation;
 use super::fanout::Fanout;
 use super::{AgentSpec, Run};
 use crate::handoff::{self, HandoffError, Recognized};
 use crate::item::Item;
-use crate::model::{ModelRequest, RequestContext};
+use crate::model::{ModelError, ModelRequest, RequestContext, check_history};
 use crate::run::{Event, EventKind, PartialRun, RunError};
 use crate::stream::StreamEvent;
 use crate::swarm::{AgentSlot, Core, Shard};
 use crate::tool::args;
-use crate::tool::{ToolEntry, ToolError};
+use crate::tool::{ToolEntry, ToolError, panic_message};
 
 /// An agent as its turn loops on one shard see it: its definition and its tools' workers there.
 #[derive(Debug)]
@@ -88,6 +92,17 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
         }
         turns_here += 1;
 
+        // 5. The invariant, checked before every request: every call answered once, in order.
+        if let Err(error) = check_history(&conv.items) {
+            let turn = conv.turns + 1;
+            return conv.fail(|partial| RunError::Model {
+                agent: spec.name.to_string(),
+                turn,
+                error: ModelError::InvalidHistory(error),
+                partial,
+            });
+        }
+
         // 1. Ask the model.
         let agent_turn = conv.agent_turns(&spec.name);
         let run_turn = conv.turns;
@@ -109,14 +124,18 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
                     events: conv.events.as_ref(),
                 },
             };
-            let respond = spec
-                .model
-                .respond(request)
+            // A model that panics fails this run with the panic's message; the swarm goes on.
+            let respond = AssertUnwindSafe(spec.model.respond(request))
+                .catch_unwind()
                 .instrument(tracing::info_span!("model", turn));
             tokio::select! {
                 biased;
                 () = core.cancel.cancelled() => None,
-                response = respond => Some(response),
+                response = respond => Some(response.unwrap_or_else(|payload| {
+                    Err(ModelError::Panicked {
+                        message: panic_message(&*payload),
+                    })
+                })),
             }
         };
         let Some(response) = response else {
@@ -143,12 +162,23 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
         conv.usage.add(&response.usage);
         let first_new = conv.items.len();
         conv.items.extend(response.output);
+        // Whatever ids the model wrote, each call gets one no other call in the run has.
+        let renamed = call_ids::make_unique(&mut conv.items, first_new, turn);
+        if renamed > 0 {
+            tracing::debug!(
+                renamed,
+                "gave calls with missing or repeated ids fresh ones"
+            );
+        }
 
         // 2. No function call: the run ends with the output text.
-        let mut calls = plan_turn(shard, agent, &conv.items[first_new..], first_new);
+        let cap = conv.limits.max_calls_per_turn;
+        let mut calls = plan_turn(shard, agent, &conv.items[first_new..], first_new, cap);
         if calls.is_empty() {
             return conv.finish(&spec.name, first_new);
         }
+        // Calls refused before they run show in the timeline now, not when the turn ends.
+        report_decided(&mut conv, spec, turn, &mut calls);
 
         // The handoff-loop guard, before anything runs.
         let handoff = calls
@@ -188,31 +218,11 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
             });
             match call.plan {
                 Plan::Handoff(slot) => target = Some(slot),
-                Plan::Decided | Plan::Tool(..) => {
+                Plan::Decided => {} // reported when it was decided (`report_decided`)
+                Plan::Tool(entry, _) => {
                     let (start, end, ok) = call.timing.unwrap_or((now, now, false));
-                    let name = match &call.plan {
-                        Plan::Tool(entry, _) => Arc::clone(entry.def.shared_name()),
-                        _ => Arc::from(name.as_str()),
-                    };
-                    if let Some(events) = &conv.events {
-                        events.send(StreamEvent::ToolCall {
-                            agent: Arc::clone(&spec.name),
-                            name: Arc::clone(&name),
-                            call_id: call_id.clone(),
-                            ok,
-                        });
-                    }
-                    conv.timeline.push(Event {
-                        agent: Arc::clone(&spec.name),
-                        turn,
-                        start,
-                        end,
-                        kind: EventKind::Tool {
-                            name,
-                            call_id: call_id.clone(),
-                            ok,
-                        },
-                    });
+                    let name = Arc::clone(entry.def.shared_name());
+                    report_call(&mut conv, spec, turn, name, &call_id, (start, end, ok));
                 }
             }
             conv.items.push(Item::function_call_output(call_id, output));
@@ -257,10 +267,64 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
     }
 }
 
+/// Reports a call that ended (or was refused) in the timeline and to a streamed run's listener.
+fn report_call(
+    conv: &mut Conversation,
+    spec: &AgentSpec,
+    turn: u32,
+    name: Arc<str>,
+    call_id: &str,
+    (start, end, ok): (Duration, Duration, bool),
+) {
+    if let Some(events) = &conv.events {
+        events.send(StreamEvent::ToolCall {
+            agent: Arc::clone(&spec.name),
+            name: Arc::clone(&name),
+            call_id: call_id.to_owned(),
+            ok,
+        });
+    }
+    conv.timeline.push(Event {
+        agent: Arc::clone(&spec.name),
+        turn,
+        start,
+        end,
+        kind: EventKind::Tool {
+            name,
+            call_id: call_id.to_owned(),
+            ok,
+        },
+    });
+}
+
+/// Reports the calls whose outputs were decided without running them (unknown tools, bad
+/// arguments, refused handoffs, calls past the per-turn cap), at the moment they were refused.
+fn report_decided(conv: &mut Conversation, spec: &AgentSpec, turn: u32, calls: &mut [Call]) {
+    let at = conv.elapsed();
+    for call in calls.iter_mut() {
+        if !matches!(call.plan, Plan::Decided) {
+            continue;
+        }
+        let Item::FunctionCall { call_id, name, .. } = &conv.items[call.item] else {
+            continue; // `calls` only holds function calls
+        };
+        let (name, call_id) = (Arc::<str>::from(name.as_str()), call_id.clone());
+        call.timing = Some((at, at, false));
+        report_call(conv, spec, turn, name, &call_id, (at, at, false));
+    }
+}
+
 /// Sorts the calls among `new_items` (which start at index `first` of the conversation). The
 /// first valid handoff wins; a later one gets an "ignored" output; unknown or disallowed
-/// targets, unknown tools and bad arguments get error outputs.
-fn plan_turn(shard: &Shard, agent: &ShardAgent, new_items: &[Item], first: usize) -> Vec<Call> {
+/// targets, unknown tools and bad arguments get error outputs, and so does every call past
+/// the first `cap` of the turn.
+fn plan_turn(
+    shard: &Shard,
+    agent: &ShardAgent,
+    new_items: &[Item],
+    first: usize,
+    cap: usize,
+) -> Vec<Call> {
     let spec = &*agent.spec;
     let mut calls = Vec::new();
     let mut taken: Option<Arc<str>> = None;
@@ -271,6 +335,21 @@ fn plan_turn(shard: &Shard, agent: &ShardAgent, new_items: &[Item], first: usize
         else {
             continue;
         };
+        if calls.len() >= cap {
+            let output = ToolError::PastTurnCap {
+                tool: name.clone(),
+                position: calls.len() + 1,
+                cap,
+            }
+            .to_output();
+            calls.push(Call {
+                item: first + offset,
+                plan: Plan::Decided,
+                output: Some(output),
+                timing: None,
+            });
+            continue;
+        }
         let (plan, output) = match handoff::recognize(spec.handoff_style, name, arguments) {
             Recognized::To(target) => match &taken {
                 Some(taken) => (

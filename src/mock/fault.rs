@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 ///
 /// As JSON (for `POST /_mock/faults`): `{"kind": "status", "status": 429, "retry_after": 1}`,
 /// `{"kind": "delay", "ms": 500}`, `{"kind": "drop"}`, `{"kind": "malformed"}`, `{"kind": "endless"}`,
-/// `{"kind": "empty"}`, `{"kind": "incomplete"}`; add
+/// `{"kind": "empty"}`, `{"kind": "incomplete"}`, `{"kind": "call_ids", "ids": "same"}`,
+/// `{"kind": "cut"}`; add
 /// `"count": N` to queue it N times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -41,6 +42,16 @@ pub enum Fault {
     /// Answer 200 with a body that is not what the API sends (cut JSON, or a broken stream
     /// event).
     Malformed,
+    /// Answer normally, but with the call ids a rule-breaking server sends: none at all
+    /// (`empty`), or `call_0` for every call of every turn (`same`: repeated within a turn and
+    /// reused across turns).
+    CallIds {
+        /// Which ids.
+        ids: IdQuirk,
+    },
+    /// Answer a streamed request with the first half of its events, then end the stream (a
+    /// connection that broke part-way). A request that does not stream is answered normally.
+    Cut,
     /// Answer a streamed request with a stream whose text never ends (a runaway server): the
     /// client must cut it. A request that does not stream is answered normally.
     Endless,
@@ -53,6 +64,16 @@ pub enum Fault {
     /// `status: incomplete` for `max_output_tokens` and no output; Chat: no content and
     /// `finish_reason: length`).
     Incomplete,
+}
+
+/// The call ids of a [`Fault::CallIds`] answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdQuirk {
+    /// Every call id empty (as a server that sends none is read).
+    Empty,
+    /// Every call id `call_0`.
+    Same,
 }
 
 impl Fault {

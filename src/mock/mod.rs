@@ -12,16 +12,23 @@
 //! malformed body), and every request is recorded ([`RequestRecord`], with the peak number
 //! in flight) so tests can assert what the server saw.
 //!
+//! It stays small and responsive whatever clients send: a request head must arrive within
+//! [`DEFAULT_HEADER_READ_TIMEOUT`], a connection on which nothing moves for
+//! [`DEFAULT_IDLE_TIMEOUT`] is closed, and records are kept within [`DEFAULT_RECORD_BYTES`]
+//! (the oldest dropped first; a record keeps at most 1 KiB of its error message). The
+//! builder changes each.
+//!
 //! Control routes for applications: `GET /_mock/stats`, `POST /_mock/faults` (a [`Fault`] as
 //! JSON, with an optional `count`), `POST /_mock/reset`.
 
 mod check;
 mod fault;
+mod idle;
 mod reply;
 mod script;
 mod serve;
 
-pub use fault::{Api, Fault, RequestRecord};
+pub use fault::{Api, Fault, IdQuirk, RequestRecord};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,6 +39,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::model::ApiKey;
 use crate::topology::Topology;
+
+/// How long a connection has to send a request's head, from its opening or from the end of
+/// its previous answer (hyper runs this timer while a kept-alive connection waits too).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may move no byte either way (a body sent halfway, an answer nobody
+/// reads) before it is closed; the mock's own waits (latency, delay faults) do not count.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The bytes the records of a server may hold, about: past it the oldest are dropped.
+pub const DEFAULT_RECORD_BYTES: usize = 32 * 1024 * 1024;
 
 /// Why a mock server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -65,9 +81,31 @@ pub struct MockBuilder<'a> {
     api_key: Option<ApiKey>,
     reasoning: bool,
     refuse_null_content: bool,
+    bounds: serve::Bounds,
 }
 
 impl MockBuilder<'_> {
+    /// Closes connections that do not send a complete request head within `timeout` of
+    /// opening or of their previous answer (default [`DEFAULT_HEADER_READ_TIMEOUT`]).
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.bounds.header_read_timeout = timeout;
+        self
+    }
+
+    /// Closes connections on which no byte moves for `timeout` outside the mock's own waits
+    /// (default [`DEFAULT_IDLE_TIMEOUT`]).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.bounds.idle_timeout = timeout;
+        self
+    }
+
+    /// Keeps records within about `bytes`, dropping the oldest first (default
+    /// [`DEFAULT_RECORD_BYTES`]); the latest record is always kept.
+    pub fn record_bytes(mut self, bytes: usize) -> Self {
+        self.bounds.record_bytes = bytes;
+        self
+    }
+
     /// Acts as a reasoning model on the Responses API: every answer starts with a reasoning
     /// item (`rs_<agent>_<turn>`), and requests must send each one back unchanged and in
     /// place, as the API requires: followed by the item that followed it, and before the
@@ -129,7 +167,7 @@ impl MockBuilder<'_> {
             .enable_all()
             .build()
             .map_err(MockError::Runtime)?;
-        let mut state = serve::State::new(script, self.api_key, self.latency);
+        let mut state = serve::State::new(script, self.api_key, self.latency, self.bounds);
         state.reasoning = self.reasoning;
         state.refuse_null_content = self.refuse_null_content;
         let state = Arc::new(state);
@@ -189,6 +227,11 @@ impl MockServer {
             api_key: None,
             reasoning: false,
             refuse_null_content: false,
+            bounds: serve::Bounds {
+                header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+                idle_timeout: DEFAULT_IDLE_TIMEOUT,
+                record_bytes: DEFAULT_RECORD_BYTES,
+            },
         }
     }
 

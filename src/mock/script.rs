@@ -17,7 +17,9 @@
 //! one ends the run), so the agent's earlier turns are found from the calls in the input:
 //! a call whose id the script fixes (`id: sum`) belongs to the turn that declares it, and the
 //! mock names every other call `call_<agent>_<turn>_<k>` (1-based turn and index), so its
-//! id says whose turn made it. The due turn is one past the agent's latest turn found (0 if
+//! id says whose turn made it. A `__<n>` suffix (a later user turn of the same conversation
+//! repeats ids that way) is ignored, and a call whose id the mock did not give (a client
+//! named a call the mock sent without one) is found by its name and arguments. The due turn is one past the agent's latest turn found (0 if
 //! none). Call ids are unique within a run as long as an agent's scripted ids are, which is
 //! what the API requires anyway.
 
@@ -46,6 +48,10 @@ pub(crate) struct Script {
     agents: Vec<AgentInfo>,
     /// Scripted call ids -> (agent index, 0-based turn).
     fixed_ids: HashMap<String, (usize, u32)>,
+    /// Scripted tool calls (name, arguments) -> (agent index, 0-based turn), for calls that
+    /// came back with ids the mock did not give them (a client that renamed them); `None`
+    /// where two turns script the same call.
+    calls: HashMap<(String, String), Option<(usize, u32)>>,
     pub(crate) model: Arc<ScriptedModel>,
 }
 
@@ -56,6 +62,7 @@ impl Script {
         model.set_recording(false);
         let mut agents = Vec::new();
         let mut fixed_ids = HashMap::new();
+        let mut calls = HashMap::new();
         for (index, agent) in topology.agents().iter().enumerate() {
             let mut tools = agent.tools.clone();
             tools.sort();
@@ -74,6 +81,20 @@ impl Script {
                 .enumerate()
             {
                 for call in &scripted.calls {
+                    if let ScriptedCall::Tool {
+                        name, arguments, ..
+                    } = call
+                    {
+                        let owner = Some((index, turn as u32));
+                        calls
+                            .entry((name.clone(), arguments.clone()))
+                            .and_modify(|known: &mut Option<_>| {
+                                if *known != owner {
+                                    *known = None;
+                                }
+                            })
+                            .or_insert(owner);
+                    }
                     let (ScriptedCall::Tool {
                         call_id: Some(id), ..
                     }
@@ -90,6 +111,7 @@ impl Script {
         Some(Script {
             agents,
             fixed_ids,
+            calls,
             model,
         })
     }
@@ -171,10 +193,7 @@ impl Script {
         let mut next = 0;
         let mut turns_seen: Vec<(&str, u32)> = Vec::new();
         for item in &input[run_start..] {
-            let Item::FunctionCall { call_id, .. } = item else {
-                continue;
-            };
-            let Some((owner, turn)) = self.owner(call_id) else {
+            let Some((owner, turn)) = self.owner(item) else {
                 continue;
             };
             if !turns_seen.contains(&(owner, turn)) {
@@ -204,12 +223,8 @@ impl Script {
                         ));
                     }
                 }
-                Item::FunctionCall {
-                    call_id,
-                    id: Some(id),
-                    ..
-                } => {
-                    let Some((agent, turn)) = self.owner(call_id) else {
+                Item::FunctionCall { id: Some(id), .. } => {
+                    let Some((agent, turn)) = self.owner(item) else {
                         continue;
                     };
                     let wanted = reasoning_id(agent, turn);
@@ -227,8 +242,29 @@ impl Script {
         Ok(())
     }
 
-    /// Which agent's turn made the call `call_id`.
-    fn owner(&self, call_id: &str) -> Option<(&str, u32)> {
+    /// Which agent's turn made the function call `item`: from its id, or, for an id the mock
+    /// did not give (a client renamed a call that came without one), from its name and
+    /// arguments when a single scripted turn has that call.
+    fn owner(&self, item: &Item) -> Option<(&str, u32)> {
+        let Item::FunctionCall {
+            call_id,
+            name,
+            arguments,
+            ..
+        } = item
+        else {
+            return None;
+        };
+        self.owner_by_id(call_id).or_else(|| {
+            let (index, turn) = (*self.calls.get(&(name.clone(), arguments.clone()))?)?;
+            Some((self.agents[index].name.as_str(), turn))
+        })
+    }
+
+    /// Which agent's turn made the call `call_id`, read from the id alone.
+    fn owner_by_id(&self, call_id: &str) -> Option<(&str, u32)> {
+        // A later user turn's calls carry a `__<n>` suffix (`item::unique_call_id`).
+        let call_id = crate::item::base_call_id(call_id);
         if let Some(&(index, turn)) = self.fixed_ids.get(call_id) {
             return Some((&self.agents[index].name, turn));
         }

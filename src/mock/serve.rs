@@ -3,6 +3,11 @@
 //! hyper rather than a framework because one fault needs the connection itself: a service
 //! that returns an error makes hyper close the connection without an answer, which is what
 //! "dropped connection" means to a client.
+//!
+//! Bounds, so a long-running mock stays small whatever clients do: a request head must arrive
+//! within the header-read timeout (hyper's; it also runs while a kept-alive connection waits
+//! for its next request), a connection on which nothing moves for the idle timeout is closed
+//! (`idle`), bodies are capped at [`MAX_REQUEST`] bytes, and records at a byte budget.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -22,15 +27,79 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::check::{self, ApiError, Ask};
-use super::fault::{Api, Fault, FaultOrder, RequestRecord};
+use super::fault::{Api, Fault, FaultOrder, IdQuirk, RequestRecord};
+use super::idle::{Activity, Tracked};
 use super::reply::Turn;
 use super::script::{self, Script};
 use crate::model::{ApiKey, ModelRequest, ModelSettings, RequestContext};
 
 /// Largest request body read.
 const MAX_REQUEST: usize = 32 * 1024 * 1024;
-/// Records kept (the oldest are dropped past this, so a long-running mock stays small).
-const MAX_RECORDS: usize = 100_000;
+/// The longest error message a record keeps (the answer itself carries all of it).
+const MAX_RECORD_ERROR: usize = 1024;
+
+/// The bounds of a server's connections and records (see `MockBuilder`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    /// A request head must arrive complete within this.
+    pub(crate) header_read_timeout: Duration,
+    /// A connection with no byte moving for this long is closed.
+    pub(crate) idle_timeout: Duration,
+    /// Records are dropped, oldest first, past this many bytes.
+    pub(crate) record_bytes: usize,
+}
+
+/// The records kept, and the bytes they hold.
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    list: VecDeque<RequestRecord>,
+    bytes: usize,
+}
+
+impl Records {
+    /// About how many bytes `record` holds.
+    fn size(record: &RequestRecord) -> usize {
+        let fault = match &record.fault {
+            Some(Fault::Status {
+                message: Some(m), ..
+            }) => m.len(),
+            _ => 0,
+        };
+        std::mem::size_of::<RequestRecord>()
+            + record.agent.as_ref().map_or(0, String::len)
+            + record.error.as_ref().map_or(0, String::len)
+            + fault
+    }
+
+    /// Adds `record`, dropping the oldest past `budget` bytes (the newest is always kept).
+    fn push(&mut self, record: RequestRecord, budget: usize) {
+        self.bytes += Self::size(&record);
+        self.list.push_back(record);
+        while self.bytes > budget && self.list.len() > 1 {
+            if let Some(old) = self.list.pop_front() {
+                self.bytes -= Self::size(&old);
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.list.clear();
+        self.bytes = 0;
+    }
+}
+
+/// `text` cut to at most `max` bytes (on a character boundary), marked when cut.
+fn shorten(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str("...");
+    }
+    text
+}
 
 type Body = BoxBody<Bytes, Infallible>;
 
@@ -60,14 +129,20 @@ pub(crate) struct State {
     pub(crate) refuse_null_content: bool,
     pub(crate) started: Instant,
     pub(crate) faults: Mutex<VecDeque<Fault>>,
-    pub(crate) records: Mutex<VecDeque<RequestRecord>>,
+    pub(crate) records: Mutex<Records>,
+    pub(crate) bounds: Bounds,
     pub(crate) in_flight: AtomicUsize,
     pub(crate) peak: AtomicUsize,
     serial: AtomicU64,
 }
 
 impl State {
-    pub(crate) fn new(script: Script, api_key: Option<ApiKey>, latency: Duration) -> Self {
+    pub(crate) fn new(
+        script: Script,
+        api_key: Option<ApiKey>,
+        latency: Duration,
+        bounds: Bounds,
+    ) -> Self {
         State {
             script,
             api_key,
@@ -76,7 +151,8 @@ impl State {
             refuse_null_content: false,
             started: Instant::now(),
             faults: Mutex::new(VecDeque::new()),
-            records: Mutex::new(VecDeque::new()),
+            records: Mutex::new(Records::default()),
+            bounds,
             in_flight: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
             serial: AtomicU64::new(1),
@@ -87,7 +163,7 @@ impl State {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn lock_records(&self) -> MutexGuard<'_, VecDeque<RequestRecord>> {
+    fn lock_records(&self) -> MutexGuard<'_, Records> {
         self.records.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -100,7 +176,7 @@ impl State {
 
     /// Every model request recorded, in arrival order.
     pub(crate) fn records(&self) -> Vec<RequestRecord> {
-        self.lock_records().iter().cloned().collect()
+        self.lock_records().list.iter().cloned().collect()
     }
 
     /// Forgets records, the peak and queued faults.
@@ -112,11 +188,8 @@ impl State {
 
     fn record(&self, mut record: RequestRecord) {
         record.took = self.started.elapsed().saturating_sub(record.at);
-        let mut records = self.lock_records();
-        if records.len() >= MAX_RECORDS {
-            records.pop_front();
-        }
-        records.push_back(record);
+        record.error = record.error.map(|e| shorten(e, MAX_RECORD_ERROR));
+        self.lock_records().push(record, self.bounds.record_bytes);
     }
 }
 
@@ -155,17 +228,38 @@ pub(crate) async fn accept(listener: TcpListener, state: Arc<State>, stop: Cance
         let state = Arc::clone(&state);
         let stop = stop.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let state = Arc::clone(&state);
-                async move { handle(&state, request).await }
-            });
+            let bounds = state.bounds;
+            let activity = Arc::new(Activity::new());
+            let io = hyper_util::rt::TokioIo::new(Tracked::new(stream, Arc::clone(&activity)));
+            let service = {
+                let activity = Arc::clone(&activity);
+                hyper::service::service_fn(move |request| {
+                    let state = Arc::clone(&state);
+                    let activity = Arc::clone(&activity);
+                    async move { handle(&state, &activity, request).await }
+                })
+            };
             let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(bounds.header_read_timeout)
+                .serve_connection(io, service);
             tokio::select! {
                 () = stop.cancelled() => {}
                 _ = connection => {}
+                () = idle(&activity, bounds.idle_timeout) => {}
             }
         });
+    }
+}
+
+/// Returns once `activity` has been idle for `timeout` (dropping the connection closes it).
+async fn idle(activity: &Activity, timeout: Duration) {
+    let tick = (timeout / 4).max(Duration::from_millis(5));
+    loop {
+        tokio::time::sleep(tick).await;
+        if activity.idle_for().is_some_and(|idle| idle >= timeout) {
+            return;
+        }
     }
 }
 
@@ -183,16 +277,20 @@ fn error_response(error: &ApiError) -> Response<Body> {
     json_response(error.status, &error.body())
 }
 
-async fn handle(state: &State, request: Request<Incoming>) -> Result<Response<Body>, Dropped> {
+async fn handle(
+    state: &State,
+    activity: &Activity,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Dropped> {
     let path = request.uri().path();
     let path = path.strip_prefix("/v1").unwrap_or(path).to_owned();
     let method = request.method().clone();
     Ok(match (&method, path.as_str()) {
         (&Method::POST, "/responses") => {
-            return model_request(state, request, Api::Responses).await;
+            return model_request(state, activity, request, Api::Responses).await;
         }
         (&Method::POST, "/chat/completions") => {
-            return model_request(state, request, Api::Chat).await;
+            return model_request(state, activity, request, Api::Chat).await;
         }
         (&Method::GET, "/models") => json_response(
             200,
@@ -282,6 +380,7 @@ fn masked(key: &str) -> String {
 
 async fn model_request(
     state: &State,
+    activity: &Activity,
     request: Request<Incoming>,
     api: Api,
 ) -> Result<Response<Body>, Dropped> {
@@ -309,11 +408,15 @@ async fn model_request(
         error: None,
         authorized: bearer.is_some(),
     };
-    if let Some(Fault::Delay { ms }) = &fault {
-        tokio::time::sleep(Duration::from_millis(*ms)).await;
-    }
-    if !state.latency.is_zero() {
-        tokio::time::sleep(state.latency).await;
+    {
+        // The mock's own waits are not idleness.
+        let _waiting = activity.wait();
+        if let Some(Fault::Delay { ms }) = &fault {
+            tokio::time::sleep(Duration::from_millis(*ms)).await;
+        }
+        if !state.latency.is_zero() {
+            tokio::time::sleep(state.latency).await;
+        }
     }
     let refuse = |mut record: RequestRecord, error: ApiError, retry_after: Option<u64>| {
         record.status = error.status;
@@ -443,6 +546,16 @@ fn answer(
         .model
         .answer_with(&request, &|k| script::call_id(&agent, turn, k))
         .map_err(|e| mock_error(e.to_string()))?;
+    if let Some(Fault::CallIds { ids }) = &record.fault {
+        for item in &mut response.output {
+            if let crate::item::Item::FunctionCall { call_id, .. } = item {
+                *call_id = match ids {
+                    IdQuirk::Empty => String::new(),
+                    IdQuirk::Same => "call_0".to_owned(),
+                };
+            }
+        }
+    }
     if reasoning {
         response
             .output
@@ -515,6 +628,10 @@ impl Reply {
                 .chain(std::iter::once(Bytes::from_static(b"data: [DONE]\n\n")))
                 .collect(),
         };
+        if matches!(fault, Some(Fault::Cut)) {
+            // Cut inside the text, so the client has shown part of the answer.
+            frames.truncate(frames.len().div_ceil(2));
+        }
         if malformed {
             frames.insert(
                 frames.len() / 2,
@@ -555,5 +672,43 @@ mod tests {
     fn masked_keys_show_only_their_ends() {
         assert_eq!(masked("sk-test-1234567890"), "sk-t****7890");
         assert_eq!(masked("short"), "****");
+    }
+
+    fn record(error: &str) -> RequestRecord {
+        RequestRecord {
+            at: Duration::ZERO,
+            took: Duration::ZERO,
+            api: Api::Responses,
+            status: 400,
+            agent: None,
+            turn: None,
+            stream: false,
+            fault: None,
+            error: Some(error.to_owned()),
+            authorized: false,
+        }
+    }
+
+    // See: issue 9
+    #[test]
+    fn records_are_kept_within_their_byte_budget_oldest_dropped() {
+        let one = Records::size(&record(&"x".repeat(1000)));
+        let mut records = Records::default();
+        for i in 0..100 {
+            records.push(record(&format!("{i:04}{}", "x".repeat(996))), 10 * one);
+        }
+        assert_eq!(records.list.len(), 10);
+        assert_eq!(records.bytes, 10 * one);
+        let first = records.list[0].error.as_deref().unwrap_or_default();
+        assert!(first.starts_with("0090"), "{first}");
+        // A record larger than the budget is still kept, alone.
+        records.push(record(&"y".repeat(20 * one)), 10 * one);
+        assert_eq!(records.list.len(), 1);
+    }
+
+    #[test]
+    fn long_errors_are_shortened_on_a_character_boundary() {
+        assert_eq!(shorten("abc".to_owned(), 5), "abc");
+        assert_eq!(shorten("ééé".to_owned(), 3), "é...");
     }
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use super::chat::ChatCompletions;
 use super::provider::{extra_collision, sets_field};
 use super::responses::OpenAiResponses;
+use super::secret::redact_url;
 use super::{
     ApiKey, ConcurrencyLimit, Model, ModelConfig, ModelError, Provider, Retry, RetryPolicy,
     SharedModel, Timeout,
@@ -63,8 +64,14 @@ pub fn choose_model(config: &ModelConfig, offline: bool) -> Result<ModelChoice, 
         });
     }
     let Some(key) = ApiKey::from_env(&config.api_key_env) else {
+        // Set but blank is a different mistake from not set (an `export KEY=` with nothing
+        // after it): say which. See: issue 9
+        let how = match std::env::var_os(&config.api_key_env) {
+            Some(_) => "is empty",
+            None => "is not set",
+        };
         return Ok(ModelChoice::Scripted {
-            reason: format!("{} is not set", config.api_key_env),
+            reason: format!("{} {how}", config.api_key_env),
         });
     };
     let base_url = std::env::var(BASE_URL_ENV)
@@ -78,7 +85,7 @@ pub fn choose_model(config: &ModelConfig, offline: bool) -> Result<ModelChoice, 
             _ => "responses",
         },
         config.model.as_deref().unwrap_or_default(),
-        base_url_of(config, base_url.as_deref())
+        redact_url(base_url_of(config, base_url.as_deref()))
     );
     Ok(ModelChoice::Http { model, description })
 }
@@ -88,8 +95,8 @@ pub fn choose_model(config: &ModelConfig, offline: bool) -> Result<ModelChoice, 
 /// # Errors
 ///
 /// [`ModelError::Config`] for a scripted config (it has no HTTP form), a config without a
-/// model name, a base URL that is not `http(s)://`, or `extra` settings that would override
-/// a field Baton sets itself.
+/// model name, a base URL that is not `http(s)://` or cannot be parsed, or `extra` settings
+/// that would override a field Baton sets itself.
 pub fn build_model(
     config: &ModelConfig,
     key: Option<ApiKey>,
@@ -102,8 +109,21 @@ pub fn build_model(
     let base_url = base_url_of(config, base_url_override).trim();
     if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
         return Err(problem(format!(
-            "base URL `{base_url}` must start with http:// or https://"
+            "base URL `{}` must start with http:// or https://",
+            redact_url(base_url)
         )));
+    }
+    // A URL that cannot be parsed fails now, once, not on every attempt of every request.
+    match reqwest::Url::parse(base_url) {
+        Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => {}
+        Ok(_) => {
+            let url = redact_url(base_url);
+            return Err(problem(format!("base URL `{url}` has no host")));
+        }
+        Err(e) => {
+            let url = redact_url(base_url);
+            return Err(problem(format!("base URL `{url}` cannot be parsed: {e}")));
+        }
     }
     let name = config.model.as_deref().ok_or_else(|| {
         problem("no `model:` name (e.g. `gpt-4.1-mini`) is configured".to_owned())
@@ -116,7 +136,11 @@ pub fn build_model(
     {
         return Err(problem(extra_collision(key)));
     }
-    let label = format!("model `{}` ({name} at {base_url})", config.name);
+    let label = format!(
+        "model `{}` ({name} at {})",
+        config.name,
+        redact_url(base_url)
+    );
     match config.provider {
         Provider::Openai => Ok(wrap(
             OpenAiResponses::new(base_url, name, key)

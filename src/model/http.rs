@@ -119,7 +119,8 @@ impl Endpoint {
     pub(crate) fn new(base_url: &str, path: &str, key: Option<ApiKey>) -> Self {
         let url = format!("{}/{path}", base_url.trim_end_matches('/'));
         Endpoint {
-            label: format!("POST {url}"),
+            // Never the credentials a base URL may carry. See: issue 9
+            label: format!("POST {}", super::secret::redact_url(&url)),
             url,
             key,
             max_stream: MAX_STREAM,
@@ -147,6 +148,15 @@ impl Endpoint {
         ModelError::Decode {
             endpoint: self.label.clone(),
             reason: self.scrub(&reason.into()),
+        }
+    }
+
+    /// [`ModelError::Connection`] for a stream that ended before its last event: the answer
+    /// broke off part-way, as when a connection drops, so it is retried like one.
+    pub(crate) fn cut(&self, reason: &str) -> ModelError {
+        ModelError::Connection {
+            endpoint: self.label.clone(),
+            reason: reason.to_owned(),
         }
     }
 
@@ -194,7 +204,23 @@ impl Endpoint {
         }
         let retry_after = retry_after(response.headers(), SystemTime::now());
         let body = self.read_body(response).await.unwrap_or_default();
+        // The whole body only at debug level; the error carries the API's first problem.
+        tracing::debug!(
+            endpoint = %self.label,
+            status = status.as_u16(),
+            body = %self.scrub(&String::from_utf8_lossy(&body)),
+            "the API answered with an error"
+        );
         let (code, message) = api_message(&body);
+        let message = message.map(|m| {
+            if status == reqwest::StatusCode::NOT_FOUND && self.url.ends_with("/responses") {
+                format!(
+                    "{m} (this server has no Responses API at `/responses`: use `provider: chat` for it)"
+                )
+            } else {
+                m
+            }
+        });
         Err(ModelError::Api {
             endpoint: self.label.clone(),
             status: status.as_u16(),
@@ -289,18 +315,96 @@ fn chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// The API's `{"error": {"message", "code" | "type"}}`, or a plain-text body's first line.
+/// The API's `{"error": {"message", "code" | "type"}}`, FastAPI's `{"detail": [...]}`, or a
+/// plain-text body, each shortened to its first problem ([`first_problem`]).
 fn api_message(body: &[u8]) -> (Option<String>, Option<String>) {
     if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
+        if let Some(detail) = json.get("detail") {
+            return (None, detail_message(detail));
+        }
         let error = json.get("error").unwrap_or(&json);
         let text = |key: &str| error.get(key).and_then(|v| v.as_str()).map(str::to_owned);
         let message = text("message").or_else(|| error.as_str().map(str::to_owned));
-        return (text("code").or_else(|| text("type")), message);
+        return (
+            text("code").or_else(|| text("type")),
+            message.map(|m| first_problem(&m)),
+        );
     }
     let text = String::from_utf8_lossy(body);
-    let line = text.lines().next().unwrap_or("").trim();
-    let line: String = line.chars().take(300).collect();
-    (None, (!line.is_empty()).then_some(line))
+    let message = first_problem(&text);
+    (None, (!message.is_empty()).then_some(message))
+}
+
+/// The most of an API message shown in an error; the rest is at `RUST_LOG=debug`.
+const MAX_MESSAGE: usize = 300;
+
+/// FastAPI's validation list (`[{"loc": [...], "msg": ...}, ...]`) as its first entry, or a
+/// plain `detail` string.
+fn detail_message(detail: &serde_json::Value) -> Option<String> {
+    if let Some(text) = detail.as_str() {
+        return Some(first_problem(text));
+    }
+    let list = detail.as_array()?;
+    let first = list.first()?;
+    let loc: Vec<String> = first
+        .get("loc")
+        .and_then(|l| l.as_array())
+        .map(|l| {
+            l.iter()
+                .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let msg = first
+        .get("msg")
+        .and_then(|m| m.as_str())
+        .unwrap_or("invalid");
+    let more = match list.len() - 1 {
+        0 => String::new(),
+        n => format!(" (and {n} more)"),
+    };
+    Some(cut(&format!("{}: {msg}{more}", loc.join("."))))
+}
+
+/// An API's message as one short line: for pydantic's `N validation errors for X` dump, its
+/// first error (`field: message`) and how many more; otherwise the first line, cut at
+/// [`MAX_MESSAGE`] characters.
+fn first_problem(message: &str) -> String {
+    let mut lines = message
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty());
+    let Some(head) = lines.next() else {
+        return String::new();
+    };
+    let count = head
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse::<usize>().ok());
+    if let Some(count) = count
+        && head.contains(" validation error")
+        && let (Some(field), Some(problem)) = (lines.next(), lines.next())
+    {
+        let problem = problem.trim();
+        // `Input should be ... [type=..., input_value=...]`: the bracket repeats the input.
+        let problem = problem.split(" [type=").next().unwrap_or(problem);
+        let more = match count.saturating_sub(1) {
+            0 => String::new(),
+            n => format!(" (and {n} more)"),
+        };
+        return cut(&format!("{head}; first: {}: {problem}{more}", field.trim()));
+    }
+    cut(head.trim())
+}
+
+/// `text` cut at [`MAX_MESSAGE`] characters (with `…` when cut).
+fn cut(text: &str) -> String {
+    if text.chars().count() <= MAX_MESSAGE {
+        return text.to_owned();
+    }
+    let mut shown: String = text.chars().take(MAX_MESSAGE - 1).collect();
+    shown.push('…');
+    shown
 }
 
 /// `Retry-After` (seconds or an HTTP date) or `retry-after-ms`, as a wait from `now`.
@@ -390,5 +494,31 @@ mod tests {
             (None, Some("upstream timed out".to_owned()))
         );
         assert_eq!(api_message(b""), (None, None));
+    }
+
+    #[test]
+    fn a_validation_dump_becomes_its_first_error_and_a_count() {
+        // The shape of llama-cpp-python's 500 for `"content": null` (pydantic's dump).
+        let dump = "7 validation errors for CreateChatCompletionRequest\nmessages.1.typed-dict.content\n  Input should be a valid string [type=string_type, input_value=None, input_type=NoneType]\nmessages.1.typed-dict.role\n  Input should be 'system' [type=literal_error, input_value='assistant', input_type=str]\n";
+        let body = serde_json::json!({"error": {"message": dump, "type": "internal_server_error"}});
+        let (_, message) = api_message(body.to_string().as_bytes());
+        assert_eq!(
+            message.as_deref(),
+            Some(
+                "7 validation errors for CreateChatCompletionRequest; first: messages.1.typed-dict.content: Input should be a valid string (and 6 more)"
+            )
+        );
+        let fastapi = serde_json::json!({"detail": [
+            {"loc": ["body", "messages", 1, "content"], "msg": "Input should be a valid string", "type": "string_type"},
+            {"loc": ["body", "model"], "msg": "Field required", "type": "missing"},
+        ]});
+        let (_, message) = api_message(fastapi.to_string().as_bytes());
+        assert_eq!(
+            message.as_deref(),
+            Some("body.messages.1.content: Input should be a valid string (and 1 more)")
+        );
+        let long = "x".repeat(1000);
+        let (_, message) = api_message(long.as_bytes());
+        assert_eq!(message.map(|m| m.chars().count()), Some(MAX_MESSAGE));
     }
 }

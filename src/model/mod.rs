@@ -13,6 +13,7 @@ mod http;
 mod limit;
 pub(crate) mod provider;
 pub mod responses;
+pub(crate) mod restart;
 mod retry;
 mod scripted;
 mod secret;
@@ -32,7 +33,7 @@ pub use http::MAX_STREAM;
 pub use limit::ConcurrencyLimit;
 pub use retry::{Retry, RetryPolicy};
 pub use scripted::{RecordedRequest, ScriptedCall, ScriptedModel, ScriptedTurn};
-pub use secret::ApiKey;
+pub use secret::{ApiKey, redact_url};
 pub use timeout::Timeout;
 
 use std::sync::Arc;
@@ -230,10 +231,12 @@ pub enum ModelError {
         reason: String,
     },
     /// Retryable failures went on past the retry budget; `last` is the final one.
-    #[error("gave up after {attempts} attempts: {last}")]
+    #[error("gave up after {attempts} attempts in {:.1} s: {last}", elapsed.as_secs_f64())]
     RetriesExhausted {
         /// Attempts made (the first one and the retries).
         attempts: u32,
+        /// From the first attempt's start to the last one's end, waits included.
+        elapsed: Duration,
         /// The last failure.
         last: Box<ModelError>,
     },
@@ -244,6 +247,13 @@ pub enum ModelError {
         model: String,
         /// What is wrong.
         reason: String,
+    },
+    /// The model's code panicked (a bug in a `Model` implementation); the run fails, the
+    /// swarm goes on.
+    #[error("the model panicked: {message}")]
+    Panicked {
+        /// The panic's message.
+        message: String,
     },
     /// Any other provider failure.
     #[error("{0}")]

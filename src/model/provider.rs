@@ -4,6 +4,7 @@
 //! lenient reading of what comes back (call arguments, streamed items by index, answers with
 //! nothing in them).
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -243,24 +244,16 @@ pub(crate) fn extra_collision(key: &str) -> String {
     format!("`extra` may not set `{key}`: Baton sets it itself (use {instead})")
 }
 
-/// The most items a streamed answer may index (`output_index`, a tool call's `index`).
-const MAX_STREAM_INDEX: usize = 1024;
-
-/// `slots[index]`, growing `slots` with defaults to reach it: how both stream assemblers
-/// place what an event carries.
+/// `slots[index]`, made with its default if the stream had not used that index yet: how both
+/// stream assemblers place what an event carries.
 ///
-/// The index is the server's number, so it is bounded before it sizes anything: an index past
-/// [`MAX_STREAM_INDEX`] is a broken stream (`Err`), not an allocation that aborts the process.
-pub(crate) fn stream_slot<T: Default>(slots: &mut Vec<T>, index: usize) -> Result<&mut T, String> {
-    if index >= MAX_STREAM_INDEX {
-        return Err(format!(
-            "a stream event's index {index} is past the {MAX_STREAM_INDEX} items an answer may have"
-        ));
-    }
-    if slots.len() <= index {
-        slots.resize_with(index + 1, T::default);
-    }
-    Ok(&mut slots[index])
+/// The index is the server's number, so it must not size anything: the slots are a sorted map,
+/// and a stream's memory is bounded by its bytes ([`MAX_STREAM`](super::MAX_STREAM)), exactly
+/// as a plain answer's is by its body size. A streamed answer may so hold as many items as the
+/// same answer sent whole; the turn loop caps the calls it runs per turn
+/// ([`Limits::max_calls_per_turn`](crate::Limits::max_calls_per_turn)) for both.
+pub(crate) fn stream_slot<T: Default>(slots: &mut BTreeMap<usize, T>, index: usize) -> &mut T {
+    slots.entry(index).or_default()
 }
 
 /// A function call's arguments as JSON text (some servers send the object itself).

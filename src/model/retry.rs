@@ -12,6 +12,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 use super::{Model, ModelError, ModelRequest, ModelResponse, http};
+use crate::stream::EventSink;
 
 /// How often and how long to wait before trying again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,9 +88,18 @@ impl<M: Model> Model for Retry<M> {
         request: ModelRequest<'a>,
     ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
         Box::pin(async move {
+            let started = tokio::time::Instant::now();
+            // Every attempt writes its text through one gate, so a retried stream's text is
+            // shown once (`restart`).
+            let gated = request.context.events.map(EventSink::gated);
+            let mut attempt = request;
+            attempt.context.events = gated.as_ref();
             let mut retry = 0;
             loop {
-                let error = match self.inner.respond(request).await {
+                if let Some(sink) = &gated {
+                    sink.begin_attempt();
+                }
+                let error = match self.inner.respond(attempt).await {
                     Ok(response) => return Ok(response),
                     Err(error) => error,
                 };
@@ -97,19 +107,23 @@ impl<M: Model> Model for Retry<M> {
                     return Err(if retry > 0 && error.is_retryable() {
                         ModelError::RetriesExhausted {
                             attempts: retry + 1,
+                            elapsed: started.elapsed(),
                             last: Box::new(error),
                         }
                     } else {
                         error
                     });
                 };
+                // One short line per retry; the message itself comes once, in the final error
+                // (and here only at debug level).
                 tracing::warn!(
                     agent = request.context.agent,
                     retry = retry + 1,
                     wait_ms = wait.as_millis() as u64,
-                    %error,
+                    status = error.status(),
                     "model request failed; retrying"
                 );
+                tracing::debug!(%error, "the failed attempt");
                 http::sleep(wait).await;
                 retry += 1;
             }

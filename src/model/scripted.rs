@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures::future::BoxFuture;
 
 use super::{FunctionTool, Model, ModelError, ModelRequest, ModelResponse, Usage, check_history};
-use crate::item::{Item, Role};
+use crate::item::{Item, Role, base_call_id, unique_call_id};
 
 /// One scripted function call: a tool call or a handoff.
 #[derive(Debug, Clone, PartialEq)]
@@ -176,6 +176,11 @@ pub struct ScriptedModel {
 }
 
 impl ScriptedModel {
+    /// The most bytes a scripted text may expand to once `{{input}}` and `{{output:<id>}}`
+    /// are replaced (1 MiB); a turn whose text would grow past it is a [`ModelError`] that
+    /// names the agent and turn, not a huge answer. A text with no `{{` is sent as written.
+    pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
+
     /// Creates a model with no scripts that records requests.
     pub fn new() -> Self {
         ScriptedModel {
@@ -271,13 +276,28 @@ impl ScriptedModel {
 
         let mut output = Vec::with_capacity(turn.calls.len() + 1);
         if let Some(text) = &turn.text {
-            let text = fill_template(text, request.input);
+            let text = fill_template(text, request.input).map_err(|TooLong| {
+                ModelError::Other(format!(
+                    "scripted turn {} of agent `{}`: its text would expand past {} bytes \
+                     (`{{{{input}}}}` and `{{{{output:...}}}}` are bounded by ScriptedModel::MAX_TEXT_BYTES)",
+                    ctx.agent_turn + 1,
+                    ctx.agent,
+                    Self::MAX_TEXT_BYTES
+                ))
+            })?;
             if let Some(events) = ctx.events {
                 events.text_delta(ctx.agent, text.clone());
             }
             output.push(Item::assistant(text));
         }
         for (index, call) in turn.calls.iter().enumerate() {
+            // Ids unique in the conversation, even when it goes on past this script's first
+            // run (a second user turn gets `sum__2` where the first got `sum`).
+            let taken = |id: &str| {
+                request.input.iter().any(|item| item.call_id() == Some(id))
+                    || output.iter().any(|item: &Item| item.call_id() == Some(id))
+            };
+            let unique = |id: String| unique_call_id(&id, taken);
             let default_id = || default_id(index);
             let item = match call {
                 ScriptedCall::Tool {
@@ -285,7 +305,7 @@ impl ScriptedModel {
                     arguments,
                     call_id,
                 } => Item::function_call(
-                    call_id.clone().unwrap_or_else(default_id),
+                    unique(call_id.clone().unwrap_or_else(default_id)),
                     name.clone(),
                     arguments.clone(),
                 ),
@@ -297,7 +317,11 @@ impl ScriptedModel {
                             target: agent.clone(),
                         }
                     })?;
-                    Item::function_call(call_id.clone().unwrap_or_else(default_id), name, arguments)
+                    Item::function_call(
+                        unique(call_id.clone().unwrap_or_else(default_id)),
+                        name,
+                        arguments,
+                    )
                 }
             };
             output.push(item);
@@ -338,31 +362,45 @@ fn handoff_call(request: &ModelRequest<'_>, target: &str) -> Option<(String, Str
     }
 }
 
-/// Replaces `{{output:<call_id>}}` and `{{input}}` in `text`.
-fn fill_template(text: &str, input: &[Item]) -> String {
+/// A filled template would pass [`ScriptedModel::MAX_TEXT_BYTES`].
+#[derive(Debug, PartialEq)]
+struct TooLong;
+
+/// Replaces `{{output:<call_id>}}` and `{{input}}` in `text`, stopping before the result
+/// passes [`ScriptedModel::MAX_TEXT_BYTES`] (so nothing larger is ever allocated).
+fn fill_template(text: &str, input: &[Item]) -> Result<String, TooLong> {
+    fill_template_within(text, input, ScriptedModel::MAX_TEXT_BYTES)
+}
+
+fn fill_template_within(text: &str, input: &[Item], max: usize) -> Result<String, TooLong> {
     if !text.contains("{{") {
-        return text.to_owned();
+        return Ok(text.to_owned());
     }
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::with_capacity(text.len().min(max));
+    let push = |out: &mut String, piece: &str| {
+        if out.len() + piece.len() > max {
+            return Err(TooLong);
+        }
+        out.push_str(piece);
+        Ok(())
+    };
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
+        push(&mut out, &rest[..start])?;
         let after = &rest[start + 2..];
         let Some(end) = after.find("}}") else {
-            out.push_str(&rest[start..]);
-            return out;
+            push(&mut out, &rest[start..])?;
+            return Ok(out);
         };
         let key = after[..end].trim();
         match lookup(key, input) {
-            Some(value) => out.push_str(value),
-            None => {
-                out.push_str(&rest[start..start + 2 + end + 2]);
-            }
+            Some(value) => push(&mut out, value)?,
+            None => push(&mut out, &rest[start..start + 2 + end + 2])?,
         }
         rest = &after[end + 2..];
     }
-    out.push_str(rest);
-    out
+    push(&mut out, rest)?;
+    Ok(out)
 }
 
 fn lookup<'a>(key: &str, input: &'a [Item]) -> Option<&'a str> {
@@ -376,9 +414,12 @@ fn lookup<'a>(key: &str, input: &'a [Item]) -> Option<&'a str> {
             _ => None,
         });
     }
+    // The latest call scripted with that id: `sum`, or `sum__2` in a later user turn.
     let id = key.strip_prefix("output:")?.trim();
     input.iter().rev().find_map(|item| match item {
-        Item::FunctionCallOutput { call_id, output } if call_id == id => Some(output.as_str()),
+        Item::FunctionCallOutput { call_id, output } if base_call_id(call_id) == id => {
+            Some(output.as_str())
+        }
         _ => None,
     })
 }
@@ -421,10 +462,28 @@ mod tests {
             Item::function_call_output("sum", "4"),
         ];
         assert_eq!(
-            fill_template("{{input}} -> {{output:sum}} {{output:nope}}", &input),
+            fill_template("{{input}} -> {{output:sum}} {{output:nope}}", &input).unwrap(),
             "what is 2+2 -> 4 {{output:nope}}"
         );
-        assert_eq!(fill_template("open {{ end", &input), "open {{ end");
+        assert_eq!(fill_template("open {{ end", &input).unwrap(), "open {{ end");
+    }
+
+    // See: issue 9
+    #[test]
+    fn a_template_stops_at_its_bound() {
+        let input = [Item::user("abcd")];
+        assert_eq!(
+            fill_template_within("{{input}}-{{input}}", &input, 9).unwrap(),
+            "abcd-abcd"
+        );
+        assert_eq!(
+            fill_template_within("{{input}}-{{input}}", &input, 8),
+            Err(TooLong)
+        );
+        // 2,000 references to a 100 KB input would be 200 MB.
+        let big = [Item::user("x".repeat(100_000))];
+        let text = "{{input}}".repeat(2_000);
+        assert_eq!(fill_template(&text, &big), Err(TooLong));
     }
 
     #[test]

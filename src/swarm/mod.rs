@@ -24,6 +24,7 @@ use tokio::sync::oneshot;
 
 use crate::agent::Run;
 use crate::agent::conversation::{Conversation, new_trace_id};
+use crate::model::check_history;
 use crate::run::{RunError, RunInput, RunResult};
 use crate::stream::{EventSink, RunStream};
 use system::SystemThread;
@@ -135,6 +136,12 @@ impl Swarm {
         let core = &self.inner.core;
         if self.inner.closed.load(Ordering::Acquire) {
             let _ = reply.send(Err(RunError::ShutDown));
+            return;
+        }
+        if let RunInput::Items(items) = &input
+            && let Err(error) = check_history(items)
+        {
+            let _ = reply.send(Err(RunError::InvalidInput { error }));
             return;
         }
         let Some(slot) = core.next_shard().agent(agent) else {

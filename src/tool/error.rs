@@ -52,6 +52,20 @@ pub enum ToolError {
         /// The timeout.
         after: Duration,
     },
+    /// The model asked for more calls in one turn than
+    /// [`Limits::max_calls_per_turn`](crate::Limits::max_calls_per_turn) allows; this one
+    /// was not run.
+    #[error(
+        "call {position} of this turn (to `{tool}`) was not run: a turn may ask for at most {cap} calls (max_calls_per_turn); ask for the rest in the next turn"
+    )]
+    PastTurnCap {
+        /// The function the call named.
+        tool: String,
+        /// Its 1-based position among the turn's calls.
+        position: usize,
+        /// The cap.
+        cap: usize,
+    },
     /// The tool's worker could not take the call (it stopped, or the swarm is shutting down).
     #[error("tool `{tool}` is unavailable: {reason}")]
     Unavailable {

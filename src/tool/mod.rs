@@ -19,6 +19,7 @@ mod registry;
 
 pub use def::{ToolDef, ToolDefError, ToolOptions};
 pub use error::ToolError;
+pub(crate) use error::panic_message;
 pub(crate) use registry::{ToolEntry, ToolRegistry};
 
 use std::future::Future;

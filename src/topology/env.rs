@@ -5,11 +5,32 @@
 //! or `base_url: ${LLM_URL}` work anywhere a string does. Only `${` followed by a letter or `_`
 //! starts a reference; any other `$` is kept as written, so prices ("refunds over $500") and
 //! scripted texts (`${{output:refund}}`) need no escaping.
+//!
+//! Any variable can be read this way, into instructions and scripted texts too (and from there
+//! into a model's requests and a run's answer), except the variables models read their API
+//! keys from (every model's `api_key_env`, and `OPENAI_API_KEY`): a reference to one is an error, so a key cannot be copied into
+//! text by a topology.
 
 use std::borrow::Cow;
 
 /// Looks up an environment variable.
 pub(super) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Where `${VAR}` values come from, and which variables they may never come from.
+#[derive(Clone, Copy)]
+pub(super) struct Env<'a> {
+    /// The values.
+    values: Lookup<'a>,
+    /// The variables that hold API keys (every model's `api_key_env`, and the default), sorted.
+    keys: &'a [String],
+}
+
+impl<'a> Env<'a> {
+    /// Values from `values`, refusing the variables named in `keys` (sorted).
+    pub(super) fn new(values: Lookup<'a>, keys: &'a [String]) -> Self {
+        Env { values, keys }
+    }
+}
 
 /// Why a string could not be interpolated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,13 +39,16 @@ pub(super) enum EnvError {
     Unset(String),
     /// `${` not followed by a name and `}`.
     Malformed(String),
+    /// `${NAME}` where `NAME` holds an API key (default or not).
+    Key(String),
 }
 
 /// Replaces every `${VAR}` and `${VAR:-default}` in `text`.
 ///
 /// `${VAR:-default}` uses the default when `VAR` is unset or empty (as in shells and
-/// docker-compose); the default itself is not interpolated.
-pub(super) fn interpolate<'t>(text: &'t str, env: Lookup<'_>) -> Result<Cow<'t, str>, EnvError> {
+/// docker-compose); the default itself is not interpolated. A key variable is
+/// an error whether it is set or not.
+pub(super) fn interpolate<'t>(text: &'t str, env: Env<'_>) -> Result<Cow<'t, str>, EnvError> {
     if !text.contains("${") {
         return Ok(Cow::Borrowed(text));
     }
@@ -60,8 +84,15 @@ pub(super) fn interpolate<'t>(text: &'t str, env: Lookup<'_>) -> Result<Cow<'t, 
         if !is_name(name) {
             return Err(EnvError::Malformed(format!("${{{body}}}")));
         }
+        if env
+            .keys
+            .binary_search_by(|key| key.as_str().cmp(name))
+            .is_ok()
+        {
+            return Err(EnvError::Key(name.to_owned()));
+        }
         match (
-            env(name).filter(|v| !v.is_empty() || default.is_none()),
+            (env.values)(name).filter(|v| !v.is_empty() || default.is_none()),
             default,
         ) {
             (Some(value), _) => out.push_str(&value),
@@ -95,12 +126,14 @@ mod tests {
         match name {
             "MODEL" => Some("gpt-4.1".into()),
             "EMPTY" => Some(String::new()),
+            "MY_KEY" => Some("sk-secret".into()),
             _ => None,
         }
     }
 
     fn run(text: &str) -> Result<String, EnvError> {
-        interpolate(text, &env).map(Cow::into_owned)
+        let keys = ["MY_KEY".to_owned(), "OPENAI_API_KEY".to_owned()]; // sorted
+        interpolate(text, Env::new(&env, &keys)).map(Cow::into_owned)
     }
 
     #[test]
@@ -125,5 +158,16 @@ mod tests {
         assert_eq!(run("${NOPE}"), Err(EnvError::Unset("NOPE".into())));
         assert_eq!(run("${X Y}"), Err(EnvError::Malformed("${X Y}".into())));
         assert_eq!(run("${MODEL"), Err(EnvError::Malformed("${MODEL".into())));
+    }
+
+    // See: issue 9
+    #[test]
+    fn key_variables_are_never_interpolated_set_or_not() {
+        assert_eq!(run("key: ${MY_KEY}"), Err(EnvError::Key("MY_KEY".into())));
+        assert_eq!(
+            run("${OPENAI_API_KEY:-none}"),
+            Err(EnvError::Key("OPENAI_API_KEY".into()))
+        );
+        assert_eq!(run("$${MY_KEY}").unwrap(), "${MY_KEY}");
     }
 }

@@ -3,20 +3,24 @@
 //! sub-agents.
 //!
 //! Agent files are confined to the topology's folder: a path must be relative, stay inside
-//! the folder (no `..`), and end in `.yaml` or `.yml`. Every file is held to
-//! [`MAX_FILE_BYTES`], and a topology to [`MAX_AGENT_FILES`] agent files; agent files cannot
-//! list other files, so there are no include cycles.
+//! the folder (no `..`), still be inside it once symbolic links are resolved, and end in
+//! `.yaml` or `.yml`. Only regular files are read (a named pipe or a device would block or
+//! never end). Every file is held to [`MAX_FILE_BYTES`], and a topology to
+//! [`MAX_AGENT_FILES`] agent files; agent files cannot list other files, so there are no
+//! include cycles.
 
 use std::fs::File;
-use std::io::Read as _;
+use std::io::{self, Read as _};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use super::diagnostic::{Place, Problems, TopologyError};
-use super::env::Lookup;
+use super::env::{self, Env, Lookup};
 use super::raw::{RawAgent, RawAgentEntry, RawTopology};
 use super::read::{FromNode, Located, Reader};
+use super::tree::{Node, Value};
 use super::{MAX_FILE_BYTES, tree};
+use crate::model::DEFAULT_API_KEY_ENV;
 
 /// The file a folder topology starts from.
 pub const FOLDER_FILE: &str = "topology.yaml";
@@ -48,25 +52,100 @@ pub(super) fn read_path(path: &Path) -> Result<(PathBuf, Option<PathBuf>, String
     } else {
         (path.to_owned(), None)
     };
-    let text = read_capped(&file)?;
+    let read = |error| TopologyError::Read {
+        path: file.clone(),
+        error,
+    };
+    let text = match &folder {
+        // A folder's `topology.yaml` is held to the folder like its agent files.
+        Some(folder) => read_capped(&inside(folder, &file).map_err(read)?, &file)?,
+        None => read_capped(&file, &file)?,
+    };
     Ok((file, folder, text))
 }
 
-/// Reads a file, refusing files over [`MAX_FILE_BYTES`] before reading them.
+/// `path` with every symbolic link resolved, if that is still inside `folder` (resolved too).
 ///
-/// The size a file's metadata gives is only a promise: a pipe or a device (`/dev/zero`, or an
-/// agent file that links to one) has none, so the read itself stops past the cap too.
-fn read_capped(path: &Path) -> Result<String, TopologyError> {
+/// A link that leads out of the folder is refused without being opened, and the error does
+/// not name its target, so `ln -s /etc/passwd agents/x.yaml` shows nothing of that file.
+/// The check and the later open are two steps: whoever can swap a link in between can write
+/// in the folder, and so could write the file's text there anyway.
+fn inside(folder: &Path, path: &Path) -> io::Result<PathBuf> {
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    let root = folder.canonicalize()?;
+    let resolved = path.canonicalize()?;
+    if resolved.starts_with(&root) {
+        Ok(resolved)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "it is a link that leads outside the topology's folder",
+        ))
+    }
+}
+
+/// Refuses what is not a regular file (after links): a named pipe would block the read until
+/// a writer comes, a device may never end.
+fn regular(metadata: &std::fs::Metadata) -> io::Result<()> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    let what = if kind.is_dir() {
+        "a folder"
+    } else {
+        special_kind(kind)
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("not a regular file ({what})"),
+    ))
+}
+
+#[cfg(unix)]
+fn special_kind(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if kind.is_fifo() {
+        "a named pipe"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
+/// Reads the regular file at `path` (`shown` names it in errors), refusing anything else at
+/// once and files over [`MAX_FILE_BYTES`] before reading them.
+///
+/// The type is checked before opening (opening a named pipe blocks until a writer comes), and
+/// again on the opened file: a file swapped for another between the two steps is refused too,
+/// though a swap to a pipe in that instant could still block the open. The size a file's
+/// metadata gives is only a promise, so the read itself stops past the cap too.
+fn read_capped(path: &Path, shown: &Path) -> Result<String, TopologyError> {
     let read = |error| TopologyError::Read {
-        path: path.to_owned(),
+        path: shown.to_owned(),
         error,
     };
     let too_large = |size| TopologyError::TooLarge {
-        path: path.to_owned(),
+        path: shown.to_owned(),
         size,
     };
+    regular(&std::fs::metadata(path).map_err(read)?).map_err(read)?;
     let file = File::open(path).map_err(read)?;
-    let size = file.metadata().map_err(read)?.len();
+    let metadata = file.metadata().map_err(read)?;
+    regular(&metadata).map_err(read)?;
+    let size = metadata.len();
     if size > MAX_FILE_BYTES {
         return Err(too_large(size));
     }
@@ -94,6 +173,8 @@ pub(super) fn load_text(
 ) -> Result<Loaded, TopologyError> {
     let main: Arc<Path> = Arc::from(main);
     let root = tree::parse(text, &main).map_err(TopologyError::Syntax)?;
+    let keys = key_variables(&root, env);
+    let env = Env::new(env, &keys);
     let mut problems = Problems::default();
     let mut raw = {
         let mut reader = Reader::new(Arc::clone(&main), env, &mut problems);
@@ -141,11 +222,41 @@ pub(super) fn load_text(
     })
 }
 
+/// The variables models read their keys from: [`DEFAULT_API_KEY_ENV`] and every
+/// `models[].api_key_env` (itself interpolated, as the reader will). They are found before
+/// anything is read, so no `${...}` anywhere, even above `models:`, can read one.
+fn key_variables(root: &Node, values: Lookup<'_>) -> Vec<String> {
+    fn field<'n>(node: &'n Node, name: &str) -> Option<&'n Value> {
+        let Value::Map(map) = &node.value else {
+            return None;
+        };
+        map.iter()
+            .find(|(key, _)| matches!(&key.value, Value::String(k) if k == name))
+            .map(|(_, value)| &value.value)
+    }
+    let mut keys = vec![DEFAULT_API_KEY_ENV.to_owned()];
+    let Some(Value::Seq(models)) = field(root, "models") else {
+        return keys;
+    };
+    for model in models {
+        let Some(Value::String(var)) = field(model, "api_key_env") else {
+            continue;
+        };
+        let var = env::interpolate(var, Env::new(values, &[]))
+            .map_or_else(|_| var.clone(), std::borrow::Cow::into_owned);
+        keys.push(var);
+    }
+    // Sorted, for `Env`'s binary search.
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 /// Reads one agent file; `None` if it could not be read at all (reported).
 fn agent_file(
     base: &Path,
     name: &Located<String>,
-    env: Lookup<'_>,
+    env: Env<'_>,
     problems: &mut Problems,
 ) -> Option<(Arc<Path>, Option<Located<RawAgent>>)> {
     let relative = Path::new(&name.value);
@@ -158,7 +269,13 @@ fn agent_file(
         return None;
     }
     let path = base.join(relative);
-    let text = match read_capped(&path) {
+    let text = match inside(base, &path)
+        .map_err(|error| TopologyError::Read {
+            path: path.clone(),
+            error,
+        })
+        .and_then(|resolved| read_capped(&resolved, &path))
+    {
         Ok(text) => text,
         Err(e) => {
             let message = match e {

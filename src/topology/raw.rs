@@ -58,6 +58,8 @@ pub(crate) struct RawLimits {
     pub(crate) tool_timeout: Option<Dur>,
     /// Tool calls of one run in flight at once (default 32).
     pub(crate) max_tool_calls_in_flight: Option<Count>,
+    /// Function calls one model turn may ask for (default 128); later calls get error outputs.
+    pub(crate) max_calls_per_turn: Option<Count>,
 }
 
 /// One agent's own bounds; each field left out keeps the run's.
@@ -546,6 +548,7 @@ impl FromNode for RawLimits {
             max_agent_visits: f.get("max_agent_visits"),
             tool_timeout: f.get("tool_timeout"),
             max_tool_calls_in_flight: f.get("max_tool_calls_in_flight"),
+            max_calls_per_turn: f.get("max_calls_per_turn"),
         };
         f.finish();
         Some(limits)

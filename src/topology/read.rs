@@ -14,7 +14,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 
 use super::diagnostic::{Place, Problems};
-use super::env::{self, EnvError, Lookup};
+use super::env::{self, Env, EnvError};
 use super::tree::{Node, Value};
 
 /// The longest duration a topology may set: longer ones are surely mistakes, and timers
@@ -52,7 +52,7 @@ pub(super) struct Reader<'a> {
     /// The file being read.
     pub(super) file: Arc<Path>,
     /// Where `${VAR}` values come from.
-    env: Lookup<'a>,
+    env: Env<'a>,
     /// Where problems go.
     pub(super) problems: &'a mut Problems,
     /// The field being read, for messages (`` `tools` must be a list ``).
@@ -60,7 +60,7 @@ pub(super) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub(super) fn new(file: Arc<Path>, env: Lookup<'a>, problems: &'a mut Problems) -> Self {
+    pub(super) fn new(file: Arc<Path>, env: Env<'a>, problems: &'a mut Problems) -> Self {
         Reader {
             file,
             env,
@@ -114,6 +114,16 @@ impl<'a> Reader<'a> {
                     node,
                     format!("environment variable `{name}` is not set"),
                     Some(format!("set it, or give a default: `${{{name}:-default}}`")),
+                );
+                None
+            }
+            Err(EnvError::Key(name)) => {
+                self.error(
+                    node,
+                    format!("`${{{name}}}` would copy an API key into the topology"),
+                    Some(format!(
+                        "`{name}` holds a model's key, which only the HTTP client reads; keys are never interpolated"
+                    )),
                 );
                 None
             }

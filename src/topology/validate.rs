@@ -360,6 +360,9 @@ fn limits(raw: Option<&RawLimits>) -> Limits {
         max_tool_calls_in_flight: raw
             .max_tool_calls_in_flight
             .map_or(defaults.max_tool_calls_in_flight, |n| n.0 as usize),
+        max_calls_per_turn: raw
+            .max_calls_per_turn
+            .map_or(defaults.max_calls_per_turn, |n| n.0 as usize),
     }
 }
 

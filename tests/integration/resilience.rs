@@ -73,8 +73,12 @@ async fn server_errors_past_the_retry_budget_end_the_run_with_a_clear_error() {
     );
     assert_eq!(error.status(), Some(503));
     let text = error.to_string();
-    assert!(
-        text.starts_with("gave up after 3 attempts: POST http://127.0.0.1:"),
+    // How many attempts, over how long, then the last failure once.
+    assert!(text.starts_with("gave up after 3 attempts in "), "{text}");
+    assert!(text.contains(" s: POST http://127.0.0.1:"), "{text}");
+    assert_eq!(
+        text.matches("The server is overloaded").count(),
+        1,
         "{text}"
     );
     assert!(

@@ -69,13 +69,21 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), Failure> {
         match topology::load(path) {
             Ok(topology) => diagnostics.extend(topology.warnings().iter().cloned()),
             Err(TopologyError::Read { path: file, error }) => {
-                let hint = if path.is_dir() {
-                    " (a folder is read as one folder topology with a topology.yaml; to check \
-                     several files, name them: `baton check agents/*.yaml`)"
-                } else {
-                    ""
-                };
-                unreadable.push(format!("{}: {error}{hint}", file.display()));
+                let hint = path.is_dir().then_some(
+                    "a folder is read as one folder topology with a topology.yaml; to check \
+                     several files, name them: `baton check agents/*.yaml`",
+                );
+                match hint {
+                    Some(hint) => unreadable.push(format!("{}: {error} ({hint})", file.display())),
+                    None => unreadable.push(format!("{}: {error}", file.display())),
+                }
+                if matches!(args.format, CheckFormat::Json) {
+                    // Editors and CI read only the JSON: the read error is one of its problems
+                    // (still exit 2, as for text). See: issue 9
+                    let mut d = whole_file(&file, format!("cannot read the topology: {error}"));
+                    d.hint = hint.map(str::to_owned);
+                    diagnostics.push(d);
+                }
             }
             Err(ref e @ TopologyError::TooLarge { path: ref file, .. }) => {
                 // Located at the file itself (a folder's `topology.yaml`, not the folder): it

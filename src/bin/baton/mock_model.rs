@@ -48,10 +48,15 @@ pub(crate) fn run(args: MockModelArgs) -> Result<(), Failure> {
         builder = builder.latency(latency);
     }
     if let Some(var) = &args.require_key_env {
-        let key = std::env::var(var)
-            .ok()
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| Failure::Input(anyhow!("--require-key-env: {var} is not set")))?;
+        let key = match std::env::var(var) {
+            Ok(key) if !key.trim().is_empty() => key,
+            Ok(_) => return Err(Failure::Input(anyhow!("--require-key-env: {var} is empty"))),
+            Err(_) => {
+                return Err(Failure::Input(anyhow!(
+                    "--require-key-env: {var} is not set"
+                )));
+            }
+        };
         builder = builder.api_key(key);
     }
     let server = builder.start().map_err(|e| Failure::Input(e.into()))?;

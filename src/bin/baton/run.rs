@@ -1,16 +1,22 @@
 //! `baton run <topology.yaml> "<input>"`: one conversation, answer on stdout, timeline on
-//! stderr.
+//! stderr. The input may also come from stdin (`-`, or no input when stdin is not a
+//! terminal: `baton run t.yaml < question.txt`) or a file (`--input-file F`), for messages
+//! too long for an argument list.
 //!
 //! Each agent's model is live when the key variable of its model (`api_key_env`, default
 //! `OPENAI_API_KEY`) is set, at `OPENAI_BASE_URL` when that is set; otherwise, or with
 //! `--offline`, the topology's scripted turns answer. One line on stderr says which, and
-//! never shows a key. `--stream` prints the answer as the model writes it.
+//! never shows a key. `--stream` prints the answer as the model writes it. `--model`,
+//! `--provider` and `--base-url` override every model entry, for a quick try against another
+//! server without editing the file.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
-use baton::model::{ModelChoice, SharedModel, choose_model};
+use baton::model::{
+    ApiKey, ModelChoice, ModelConfig, Provider, SharedModel, build_model, choose_model, redact_url,
+};
 use baton::stream::StreamEvent;
 use baton::topology::Topology;
 use baton::{Item, RunError, RunResult};
@@ -24,8 +30,12 @@ use super::timeline;
 pub(crate) struct RunArgs {
     /// The topology file (`agents/*.yaml`).
     topology: PathBuf,
-    /// The user's message.
-    input: String,
+    /// The user's message; `-` reads it from stdin, as does giving none when stdin is not a
+    /// terminal (`baton run t.yaml < question.txt`).
+    input: Option<String>,
+    /// Read the user's message from this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "input")]
+    input_file: Option<PathBuf>,
     /// Start at this agent instead of the topology's entry agent.
     #[arg(long)]
     agent: Option<String>,
@@ -41,6 +51,57 @@ pub(crate) struct RunArgs {
     /// Print the answer as it arrives.
     #[arg(long)]
     stream: bool,
+    /// Overrides the provider's model name of every model entry (`gpt-4.1`, `qwen2.5:7b`).
+    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
+    /// Overrides the API of every model entry: `openai` (Responses API) or `chat`.
+    #[arg(long, value_parser = ["openai", "chat"])]
+    provider: Option<String>,
+    /// Overrides where every model entry is reached (beats `OPENAI_BASE_URL`); the key is
+    /// then optional, for local servers that need none.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+}
+
+impl RunArgs {
+    /// `config` with the command line's `--model`, `--provider` and `--base-url` laid over it.
+    fn overridden(&self, config: &ModelConfig) -> ModelConfig {
+        let mut config = config.clone();
+        if let Some(model) = &self.model {
+            config.model = Some(model.clone());
+        }
+        match self.provider.as_deref() {
+            Some("chat") => config.provider = Provider::Chat,
+            Some("openai") => config.provider = Provider::Openai,
+            _ => {}
+        }
+        if let Some(url) = &self.base_url {
+            config.base_url = Some(url.clone());
+        }
+        config
+    }
+
+    /// The model for `config`: as `choose_model` picks it, except that an explicit
+    /// `--base-url` makes it live with or without a key.
+    fn choose(&self, config: &ModelConfig) -> Result<ModelChoice, baton::model::ModelError> {
+        let config = self.overridden(config);
+        match &self.base_url {
+            Some(url) if !self.offline && config.provider != Provider::Scripted => {
+                let key = ApiKey::from_env(&config.api_key_env);
+                let model = build_model(&config, key, Some(url))?;
+                let api = match config.provider {
+                    Provider::Chat => "chat completions",
+                    _ => "responses",
+                };
+                let name = config.model.as_deref().unwrap_or_default();
+                Ok(ModelChoice::Http {
+                    model,
+                    description: format!("{api} `{name}` at {} (--base-url)", redact_url(url)),
+                })
+            }
+            _ => choose_model(&config, self.offline),
+        }
+    }
 }
 
 /// Builds the swarm with a live or scripted model per agent, and says which in one line each.
@@ -50,7 +111,7 @@ fn start(topology: &Topology, args: &RunArgs) -> Result<baton::Swarm, Failure> {
     let scripted = topology.scripted_model().cloned();
     let file = args.topology.display().to_string();
     let builder = topology.builder_with(|config| -> Result<SharedModel, Failure> {
-        match choose_model(config, args.offline).map_err(|e| Failure::Input(e.into()))? {
+        match args.choose(config).map_err(|e| Failure::Input(e.into()))? {
             ModelChoice::Http { model, description } => {
                 live.push(format!("model `{}`: {description}", config.name));
                 Ok(model)
@@ -101,6 +162,7 @@ fn start(topology: &Topology, args: &RunArgs) -> Result<baton::Swarm, Failure> {
 
 pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let topology = baton::topology::load(&args.topology).map_err(|e| Failure::Input(e.into()))?;
+    let input = input(&args)?;
     let swarm = start(&topology, &args)?;
     let agent = args.agent.as_deref().unwrap_or(topology.entry()).to_owned();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -110,11 +172,11 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let mut streamed = None;
     let outcome = runtime.block_on(async {
         let outcome = if args.stream {
-            let (outcome, text) = stream(&swarm, &agent, &args.input).await;
+            let (outcome, text) = stream(&swarm, &agent, &input).await;
             streamed = Some(text);
             outcome
         } else {
-            swarm.run(&agent, args.input.as_str()).await
+            swarm.run(&agent, input.as_str()).await
         };
         swarm.shutdown().await;
         outcome
@@ -156,6 +218,43 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     }
 }
 
+/// The most bytes of input read from stdin or `--input-file`.
+const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The user's message: the argument, or stdin (`-`, or no argument and stdin not a
+/// terminal), or `--input-file`. A message too long for an argument list fits these.
+fn input(args: &RunArgs) -> Result<String, Failure> {
+    use std::io::{IsTerminal as _, Read as _};
+    let (reader, name): (Box<dyn std::io::Read>, String) = match (&args.input, &args.input_file) {
+        (Some(text), None) if text != "-" => return Ok(text.clone()),
+        (_, Some(path)) => (
+            Box::new(
+                std::fs::File::open(path)
+                    .map_err(|e| Failure::Input(anyhow!("--input-file {}: {e}", path.display())))?,
+            ),
+            format!("--input-file {}", path.display()),
+        ),
+        (None, None) if std::io::stdin().is_terminal() => {
+            return Err(Failure::Input(anyhow!(
+                "no input: give the message as an argument, `-` to read it from stdin, or --input-file FILE"
+            )));
+        }
+        _ => (Box::new(std::io::stdin()), "stdin".to_owned()),
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::Input(anyhow!("cannot read the input from {name}: {e}")))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Failure::Input(anyhow!(
+            "the input from {name} is over {MAX_INPUT_BYTES} bytes"
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| Failure::Input(anyhow!("the input from {name} is not UTF-8: {e}")))
+}
+
 /// Runs streamed, printing text as it arrives; returns the outcome and the text written
 /// since the last tool call or handoff (the final answer, when the run succeeds).
 async fn stream(
@@ -175,6 +274,15 @@ async fn stream(
             }
             StreamEvent::StreamingDisabled { model, reason } => {
                 eprintln!("baton: model `{model}`: {reason}");
+            }
+            StreamEvent::Restarted { attempt, .. } => {
+                // A retry wrote another text: what is on screen of this turn is void.
+                let _ = stdout.write_all(b"\n");
+                let _ = stdout.flush();
+                eprintln!(
+                    "baton: the model's answer broke off and attempt {attempt} wrote another; the text below replaces the text above"
+                );
+                current.clear();
             }
             StreamEvent::ToolCall { .. } | StreamEvent::Handoff { .. } => {
                 if !current.is_empty() {

@@ -6,8 +6,6 @@
 //! left out. Incoming: the choice's text becomes an assistant message and each tool call a
 //! function call. The reverse directions serve the mock server.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use serde_json::{Value, json};
 
 use super::wire;
@@ -155,18 +153,13 @@ pub(crate) fn reply_items(message: wire::ReplyMessage) -> Vec<Item> {
     }
     for call in message.tool_calls {
         items.push(Item::function_call(
-            call.id.filter(|id| !id.is_empty()).unwrap_or_else(fresh_id),
+            // No id: the turn loop gives the call a unique one (`agent::call_ids`).
+            call.id.unwrap_or_default(),
             call.function.name.unwrap_or_default(),
             arguments_text(call.function.arguments),
         ));
     }
     items
-}
-
-/// A call id for servers that send none: unique in this process.
-pub(crate) fn fresh_id() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    format!("call_baton_{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A wire usage as Baton's, for one request.
@@ -395,7 +388,10 @@ mod tests {
         else {
             panic!("{items:?}")
         };
-        assert!(call_id.starts_with("call_baton_"));
+        assert_eq!(
+            call_id, "",
+            "the turn loop names calls that come without an id"
+        );
         assert_eq!(arguments, r#"{"a":1}"#);
     }
 }

@@ -134,7 +134,7 @@ async fn exchange(
         }
         StreamEnd::Empty => Ok(Answer::EmptyStream),
         StreamEnd::Done | StreamEnd::Closed | StreamEnd::Cut => {
-            Err(endpoint.decode("the stream ended before `[DONE]`"))
+            Err(endpoint.cut("the stream ended before `[DONE]`"))
         }
     }
 }

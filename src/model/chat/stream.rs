@@ -7,6 +7,8 @@
 //! carries the usage. `data: [DONE]` ends the stream; a stream that stops before it, or before
 //! any `finish_reason`, was cut.
 
+use std::collections::BTreeMap;
+
 use super::{convert, wire};
 use crate::item::Item;
 use crate::model::provider::{arguments_text, stream_slot};
@@ -25,7 +27,7 @@ struct PartialCall {
 #[derive(Debug)]
 pub(crate) struct Assembler {
     text: String,
-    calls: Vec<PartialCall>,
+    calls: BTreeMap<usize, PartialCall>,
     usage: Usage,
     finished: bool,
     /// The last `finish_reason` seen.
@@ -37,7 +39,7 @@ impl Assembler {
     pub(crate) fn new(events: Option<(EventSink, String)>) -> Self {
         Assembler {
             text: String::new(),
-            calls: Vec::new(),
+            calls: BTreeMap::new(),
             usage: Usage::default(),
             finished: false,
             finish_reason: String::new(),
@@ -80,7 +82,7 @@ impl Assembler {
         }
         for (k, piece) in delta.tool_calls.into_iter().enumerate() {
             let index = piece.index.unwrap_or(k);
-            let call = stream_slot(&mut self.calls, index)?;
+            let call = stream_slot(&mut self.calls, index);
             if let Some(id) = piece.id.filter(|id| !id.is_empty()) {
                 call.id = Some(id);
             }
@@ -109,9 +111,10 @@ impl Assembler {
         if !self.text.is_empty() {
             output.push(Item::assistant(self.text));
         }
-        for call in self.calls {
+        for call in self.calls.into_values() {
             output.push(Item::function_call(
-                call.id.unwrap_or_else(convert::fresh_id),
+                // No id: the turn loop gives the call a unique one (`agent::call_ids`).
+                call.id.unwrap_or_default(),
                 call.name,
                 call.arguments,
             ));
@@ -128,12 +131,26 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn a_tool_call_index_past_the_cap_is_a_broken_stream_not_an_abort() {
+    fn a_huge_tool_call_index_is_one_call_not_an_allocation() {
         let mut assembler = Assembler::new(None);
         let chunk = json!({"choices": [{"delta": {"tool_calls": [
             {"index": 1_000_000_000_000_u64, "id": "c1", "function": {"name": "f", "arguments": ""}}
         ]}}]});
-        let error = assembler.on_event(&chunk.to_string()).unwrap_err();
-        assert!(error.contains("index"), "{error}");
+        assert!(!assembler.on_event(&chunk.to_string()).unwrap());
+        let output = assembler.finish().output;
+        assert_eq!(output, [Item::function_call("c1", "f", "")]);
+    }
+
+    #[test]
+    fn more_than_a_thousand_calls_stream_like_a_plain_answer() {
+        // See: issue 8 (a streamed answer with over 1,024 items used to fail).
+        let mut assembler = Assembler::new(None);
+        for index in 0..1500 {
+            let chunk = json!({"choices": [{"delta": {"tool_calls": [
+                {"index": index, "id": format!("c{index}"), "function": {"name": "f", "arguments": "{}"}}
+            ]}}]});
+            assembler.on_event(&chunk.to_string()).unwrap();
+        }
+        assert_eq!(assembler.finish().output.len(), 1500);
     }
 }

@@ -193,7 +193,7 @@ async fn read_stream(
         }
         StreamEnd::Empty => Ok(Answer::EmptyStream),
         StreamEnd::Closed | StreamEnd::Cut => {
-            Err(endpoint.decode("the stream ended before `response.completed`"))
+            Err(endpoint.cut("the stream ended before `response.completed`"))
         }
     }
 }

@@ -6,6 +6,8 @@
 //! `response.completed` brings the usage. A stream that ends before `response.completed` was
 //! cut, and is an error rather than a partial answer.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::{convert, wire};
@@ -26,7 +28,7 @@ pub(crate) enum Step {
 #[derive(Debug)]
 pub(crate) struct Assembler {
     /// Items by `output_index`; `None` for indexes not opened (or of unused types).
-    items: Vec<Option<Item>>,
+    items: BTreeMap<usize, Option<Item>>,
     usage: Usage,
     /// Why the response is incomplete, once `response.incomplete` was seen.
     incomplete: Option<String>,
@@ -37,15 +39,15 @@ pub(crate) struct Assembler {
 impl Assembler {
     pub(crate) fn new(events: Option<(EventSink, String)>) -> Self {
         Assembler {
-            items: Vec::new(),
+            items: BTreeMap::new(),
             usage: Usage::default(),
             incomplete: None,
             events,
         }
     }
 
-    fn slot(&mut self, index: usize) -> Result<&mut Option<Item>, Failure> {
-        stream_slot(&mut self.items, index).map_err(Failure::Malformed)
+    fn slot(&mut self, index: usize) -> &mut Option<Item> {
+        stream_slot(&mut self.items, index)
     }
 
     /// Takes one event's data. `Err` is the model's own failure message, or a malformed event.
@@ -63,7 +65,7 @@ impl Assembler {
                 };
                 let done = event.kind.ends_with("done");
                 let item = convert::output_item(value).map_err(Failure::Malformed)?;
-                let slot = self.slot(index)?;
+                let slot = self.slot(index);
                 match (slot.as_mut(), item) {
                     // An added item opens the slot; a done item's final values win.
                     (None, item) => *slot = item,
@@ -76,7 +78,7 @@ impl Assembler {
                 if let Some((sink, agent)) = &self.events {
                     sink.text_delta(agent, delta.clone());
                 }
-                let slot = self.slot(index)?;
+                let slot = self.slot(index);
                 match slot {
                     Some(Item::Message { content, .. }) => content.push_str(&delta),
                     None => *slot = Some(Item::assistant(delta)),
@@ -85,19 +87,19 @@ impl Assembler {
             }
             "response.output_text.done" => {
                 if let (Some(text), Some(Item::Message { content, .. })) =
-                    (event.text, self.slot(index)?.as_mut())
+                    (event.text, self.slot(index).as_mut())
                 {
                     *content = text;
                 }
             }
             "response.function_call_arguments.delta" => {
-                if let Some(Item::FunctionCall { arguments, .. }) = self.slot(index)? {
+                if let Some(Item::FunctionCall { arguments, .. }) = self.slot(index) {
                     arguments.push_str(&event.delta.unwrap_or_default());
                 }
             }
             "response.function_call_arguments.done" => {
                 if let (Some(done), Some(Item::FunctionCall { arguments, .. })) =
-                    (event.arguments, self.slot(index)?.as_mut())
+                    (event.arguments, self.slot(index).as_mut())
                 {
                     *arguments = done;
                 }
@@ -139,7 +141,7 @@ impl Assembler {
     /// The response, once `response.completed` was seen.
     pub(crate) fn finish(self) -> ModelResponse {
         ModelResponse {
-            output: self.items.into_iter().flatten().collect(),
+            output: self.items.into_values().flatten().collect(),
             usage: self.usage,
         }
     }
@@ -240,15 +242,16 @@ mod tests {
     }
 
     #[test]
-    fn an_output_index_past_the_cap_is_a_broken_stream_not_an_abort() {
+    fn a_huge_output_index_is_one_item_not_an_allocation() {
         let mut assembler = Assembler::new(None);
         for index in [1_000_000_000_000_u64, u64::MAX] {
             let delta = json!({"type": "response.output_text.delta", "output_index": index,
                 "delta": "x"});
             assert!(matches!(
                 assembler.on_event(&delta.to_string()),
-                Err(Failure::Malformed(m)) if m.contains("index")
+                Ok(Step::More)
             ));
         }
+        assert_eq!(assembler.items.len(), 2);
     }
 }

@@ -92,13 +92,14 @@ fn an_unreadable_path_exits_2() {
 
 #[cfg(unix)]
 #[test]
-fn an_endless_file_is_one_error_and_is_never_read_to_its_end() {
+fn an_endless_device_is_refused_as_not_a_regular_file() {
+    // See: issue 9
     let out = baton(&["check", "/dev/zero"]);
-    assert_eq!(out.status.code(), Some(1));
-    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
     assert!(
-        stdout.starts_with("error: /dev/zero: the file is 4194305 bytes; topologies are limited to 4194304 bytes\n --> /dev/zero:1:1\n"),
-        "{stdout}"
+        stderr.contains("cannot read /dev/zero: not a regular file (a device)"),
+        "{stderr}"
     );
 }
 
