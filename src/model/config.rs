@@ -239,3 +239,36 @@ impl Compat {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compat_defaults_follow_the_provider_and_settings_win() {
+        let chat = Compat::default().resolve(Provider::Chat);
+        assert_eq!(chat.tool_call_content, ToolCallContent::Empty);
+        assert!(chat.explicit_tool_choice);
+        let openai = Compat::default().resolve(Provider::Openai);
+        assert!(!openai.explicit_tool_choice);
+        let set = Compat {
+            tool_call_content: Some(ToolCallContent::Omit),
+            explicit_tool_choice: Some(false),
+        }
+        .resolve(Provider::Chat);
+        assert_eq!(set.tool_call_content, ToolCallContent::Omit);
+        assert!(!set.explicit_tool_choice);
+    }
+
+    #[test]
+    fn no_tools_streams_only_listened_turns_without_tools() {
+        assert!(Streaming::NoTools.streams(true, false));
+        assert!(!Streaming::NoTools.streams(true, true));
+        assert!(!Streaming::NoTools.streams(false, false));
+        assert!(Streaming::Auto.streams(true, true));
+        assert!(!Streaming::Auto.streams(false, true));
+        assert!(Streaming::Always.streams(false, true));
+        assert!(!Streaming::Never.streams(true, false));
+        assert_eq!(Streaming::from(Some(true)), Streaming::Always);
+    }
+}

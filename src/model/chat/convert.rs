@@ -358,6 +358,56 @@ mod tests {
     }
 
     #[test]
+    fn a_calls_only_assistant_message_carries_the_content_compat_says() {
+        let input = vec![
+            Item::user("q"),
+            Item::function_call("c1", "add", "{}"),
+            Item::function_call_output("c1", "3"),
+        ];
+        let tools = [crate::model::FunctionTool {
+            name: "add".into(),
+            description: String::new(),
+            parameters: json!({"type": "object"}),
+        }];
+        let settings = ModelSettings::default();
+        let req = ModelRequest {
+            instructions: "",
+            input: &input,
+            tools: &tools,
+            parallel_tool_calls: true,
+            settings: &settings,
+            context: RequestContext {
+                agent: "a",
+                agent_turn: 0,
+                run_turn: 0,
+                trace_id: "t",
+                events: None,
+            },
+        };
+        let body = |content: Option<ToolCallContent>| {
+            let compat = crate::model::Compat {
+                tool_call_content: content,
+                ..Default::default()
+            }
+            .resolve(crate::model::Provider::Chat);
+            serde_json::to_value(request("m", &req, &settings, false, &compat)).unwrap()
+        };
+        let default = body(None);
+        assert_eq!(default["messages"][1]["content"], json!(""));
+        // Tools offered and no choice set: `auto` is sent for `chat`.
+        assert_eq!(default["tool_choice"], json!("auto"));
+        assert_eq!(
+            body(Some(ToolCallContent::Null))["messages"][1]["content"],
+            Value::Null
+        );
+        assert!(
+            body(Some(ToolCallContent::Omit))["messages"][1]
+                .get("content")
+                .is_none()
+        );
+    }
+
+    #[test]
     fn unanswered_and_orphan_tool_messages_get_the_api_errors() {
         let call = json!({"role": "assistant", "content": null, "tool_calls": [
             {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]});
