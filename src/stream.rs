@@ -66,6 +66,15 @@ pub enum StreamEvent {
         /// How many events were dropped.
         dropped: u64,
     },
+    /// A model stopped streaming the turns that offer tools, for the rest of the process (its
+    /// server answered such a streamed request with no event at all); the turn was sent again
+    /// without streaming.
+    StreamingDisabled {
+        /// The model entry's name.
+        model: Arc<str>,
+        /// Why.
+        reason: String,
+    },
     /// A streamed model request was retried part-way and its new attempt writes a different
     /// text: the text deltas of this turn before this event are void, and the ones after it
     /// are the answer. (A retry that writes the same text again sends no event and no

@@ -32,6 +32,8 @@ pub async fn run() -> String {
         api_key_env: "BATON_BENCH_KEY".to_owned(),
         settings: ModelSettings::default(),
         limits: ModelLimits::default(),
+        stream: Default::default(),
+        compat: Default::default(),
     };
     let model = build_model(&config, None, None).unwrap_or_else(|e| fail(e.to_string()));
     // fanout.yaml names no model: the HTTP model replaces the scripted one as the default.

@@ -381,8 +381,9 @@ pub(crate) fn responses(body: &[u8]) -> Result<Ask, ApiError> {
     })
 }
 
-/// Checks a `POST /chat/completions` body.
-pub(crate) fn chat(body: &[u8]) -> Result<Ask, ApiError> {
+/// Checks a `POST /chat/completions` body; `refuse_null_content`: as llama-cpp-python's server,
+/// refuse an assistant message with tool calls whose `content` is `null`.
+pub(crate) fn chat(body: &[u8], refuse_null_content: bool) -> Result<Ask, ApiError> {
     let map = parse_object(body)?;
     let model = common(&map, CHAT_PARAMS, true)?;
     let messages = match map.get("messages") {
@@ -401,6 +402,9 @@ pub(crate) fn chat(body: &[u8]) -> Result<Ask, ApiError> {
             .with_code("missing_required_parameter"));
         }
     };
+    if refuse_null_content {
+        null_content(messages)?;
+    }
     let (instructions, input) =
         chat::items_from_messages(messages).map_err(|m| ApiError::invalid(m, Some("messages")))?;
     let tools = tools(&map, true)?;
@@ -419,6 +423,33 @@ pub(crate) fn chat(body: &[u8]) -> Result<Ask, ApiError> {
         tools,
     })
 }
+
+/// llama-cpp-python's answer to `"content": null` beside `tool_calls`: HTTP 500, one
+/// validation error per message type its request model tries.
+fn null_content(messages: &[Value]) -> Result<(), ApiError> {
+    for (index, message) in messages.iter().enumerate() {
+        let calls = message.get("tool_calls").is_some_and(|c| c.is_array());
+        if message.get("role").and_then(Value::as_str) == Some("assistant")
+            && calls
+            && message.get("content") == Some(&Value::Null)
+        {
+            return Err(ApiError {
+                status: 500,
+                message: format!(
+                    "{NULL_CONTENT_ERROR}\n  {{'type': 'string_type', 'loc': ('body', 'messages', {index}, 'ChatCompletionRequestAssistantMessage', 'content'), 'msg': 'Input should be a valid string', 'input': None}}"
+                ),
+                kind: "internal_server_error",
+                param: None,
+                code: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The start of llama-cpp-python's error text for a `null` content (the mock keeps only the
+/// one error of the seven that matters).
+pub(crate) const NULL_CONTENT_ERROR: &str = "7 validation errors:";
 
 #[cfg(test)]
 mod tests {
@@ -485,10 +516,15 @@ mod tests {
             json!({"model": "m", "messages": [], "x": 1})
                 .to_string()
                 .as_bytes(),
+            false,
         )
         .unwrap_err();
         assert_eq!(err.message, "Unrecognized request argument supplied: x");
-        let err = chat(json!({"model": "m", "messages": []}).to_string().as_bytes()).unwrap_err();
+        let err = chat(
+            json!({"model": "m", "messages": []}).to_string().as_bytes(),
+            false,
+        )
+        .unwrap_err();
         assert_eq!(err.message, "[] is too short - 'messages'");
     }
 }

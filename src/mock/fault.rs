@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 ///
 /// As JSON (for `POST /_mock/faults`): `{"kind": "status", "status": 429, "retry_after": 1}`,
 /// `{"kind": "delay", "ms": 500}`, `{"kind": "drop"}`, `{"kind": "malformed"}`, `{"kind": "endless"}`,
-/// `{"kind": "call_ids", "ids": "same"}`, `{"kind": "cut"}`; add
+/// `{"kind": "empty"}`, `{"kind": "incomplete"}`, `{"kind": "call_ids", "ids": "same"}`,
+/// `{"kind": "cut"}`; add
 /// `"count": N` to queue it N times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -54,6 +55,15 @@ pub enum Fault {
     /// Answer a streamed request with a stream whose text never ends (a runaway server): the
     /// client must cut it. A request that does not stream is answered normally.
     Endless,
+    /// Answer 200 with no answer in it: a streamed request gets an empty body (not one event,
+    /// as servers that cannot stream tool calls do), a plain one a well-formed reply with
+    /// nothing in it (Responses: `output: []`; Chat: a message with neither content nor tool
+    /// calls).
+    Empty,
+    /// Answer 200 with a response cut short with nothing usable in it (Responses:
+    /// `status: incomplete` for `max_output_tokens` and no output; Chat: no content and
+    /// `finish_reason: length`).
+    Incomplete,
 }
 
 /// The call ids of a [`Fault::CallIds`] answer.

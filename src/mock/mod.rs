@@ -80,6 +80,7 @@ pub struct MockBuilder<'a> {
     latency: Duration,
     api_key: Option<ApiKey>,
     reasoning: bool,
+    refuse_null_content: bool,
     bounds: serve::Bounds,
 }
 
@@ -111,6 +112,14 @@ impl MockBuilder<'_> {
     /// function calls of its turn. Chat Completions has no reasoning items.
     pub fn reasoning(mut self, on: bool) -> Self {
         self.reasoning = on;
+        self
+    }
+
+    /// Refuses a Chat Completions assistant message that calls tools with `"content": null`,
+    /// as llama-cpp-python's server does (HTTP 500 with its validation errors), instead of
+    /// taking it as the OpenAI API does.
+    pub fn refuse_null_content(mut self, on: bool) -> Self {
+        self.refuse_null_content = on;
         self
     }
 
@@ -160,6 +169,7 @@ impl MockBuilder<'_> {
             .map_err(MockError::Runtime)?;
         let mut state = serve::State::new(script, self.api_key, self.latency, self.bounds);
         state.reasoning = self.reasoning;
+        state.refuse_null_content = self.refuse_null_content;
         let state = Arc::new(state);
         let stop = CancellationToken::new();
         let listener = {
@@ -216,6 +226,7 @@ impl MockServer {
             latency: Duration::ZERO,
             api_key: None,
             reasoning: false,
+            refuse_null_content: false,
             bounds: serve::Bounds {
                 header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
                 idle_timeout: DEFAULT_IDLE_TIMEOUT,

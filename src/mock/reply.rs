@@ -63,6 +63,53 @@ impl Turn<'_> {
         })
     }
 
+    /// A Responses API body cut short (`max_output_tokens`) with no output.
+    pub(crate) fn responses_incomplete(&self) -> Value {
+        let mut body = self.responses_body("incomplete", Vec::new());
+        body["incomplete_details"] = json!({"reason": "max_output_tokens"});
+        body
+    }
+
+    /// The same, streamed: `response.created`, then `response.incomplete`.
+    pub(crate) fn responses_incomplete_events(&self) -> Vec<(String, Value)> {
+        let created = json!({"type": "response.created", "sequence_number": 0,
+            "response": self.responses_body("in_progress", Vec::new())});
+        let incomplete = json!({"type": "response.incomplete", "sequence_number": 1,
+            "response": self.responses_incomplete()});
+        vec![
+            ("response.created".to_owned(), created),
+            ("response.incomplete".to_owned(), incomplete),
+        ]
+    }
+
+    /// A Chat Completions body cut short: no content, `finish_reason: length`.
+    pub(crate) fn chat_incomplete(&self) -> Value {
+        json!({
+            "id": format!("chatcmpl-{}", self.serial),
+            "object": "chat.completion",
+            "created": 1_700_000_000,
+            "model": self.model,
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": ""},
+                "finish_reason": "length",
+            }],
+            "usage": self.chat_usage(),
+        })
+    }
+
+    /// The same, streamed, as chunk data.
+    pub(crate) fn chat_incomplete_chunks(&self) -> Vec<Value> {
+        vec![json!({
+            "id": format!("chatcmpl-{}", self.serial),
+            "object": "chat.completion.chunk",
+            "created": 1_700_000_000,
+            "model": self.model,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                         "finish_reason": "length"}],
+        })]
+    }
+
     /// A Responses API body.
     pub(crate) fn responses(&self) -> Value {
         self.responses_body("completed", self.output_json())

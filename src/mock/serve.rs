@@ -125,6 +125,8 @@ pub(crate) struct State {
     pub(crate) latency: Duration,
     /// Whether Responses API answers carry reasoning items (see `MockBuilder::reasoning`).
     pub(crate) reasoning: bool,
+    /// Whether `"content": null` with tool calls is refused (see `MockBuilder::refuse_null_content`).
+    pub(crate) refuse_null_content: bool,
     pub(crate) started: Instant,
     pub(crate) faults: Mutex<VecDeque<Fault>>,
     pub(crate) records: Mutex<Records>,
@@ -146,6 +148,7 @@ impl State {
             api_key,
             latency,
             reasoning: false,
+            refuse_null_content: false,
             started: Instant::now(),
             faults: Mutex::new(VecDeque::new()),
             records: Mutex::new(Records::default()),
@@ -472,7 +475,7 @@ async fn model_request(
     };
     let ask = match api {
         Api::Responses => check::responses(&body),
-        Api::Chat => check::chat(&body),
+        Api::Chat => check::chat(&body, state.refuse_null_content),
     };
     let ask = match ask {
         Ok(ask) => ask,
@@ -570,14 +573,22 @@ fn answer(
 impl Reply {
     fn into_response(self, api: Api, ask: &Ask, fault: Option<&Fault>) -> Response<Body> {
         let malformed = matches!(fault, Some(Fault::Malformed));
+        let empty = matches!(fault, Some(Fault::Empty));
+        let incomplete = matches!(fault, Some(Fault::Incomplete));
         let turn = Turn {
             serial: self.serial,
             model: &ask.model,
             agent: &self.agent,
             turn: self.turn,
-            output: &self.output,
+            output: if empty { &[] } else { &self.output },
             usage: self.usage,
         };
+        if !ask.stream && incomplete {
+            return match api {
+                Api::Responses => json_response(200, &turn.responses_incomplete()),
+                Api::Chat => json_response(200, &turn.chat_incomplete()),
+            };
+        }
         if !ask.stream {
             if malformed {
                 let mut response = json_response(200, &Value::Null);
@@ -593,6 +604,18 @@ impl Reply {
             };
         }
         let mut frames: Vec<Bytes> = match api {
+            _ if empty => Vec::new(),
+            Api::Responses if incomplete => turn
+                .responses_incomplete_events()
+                .into_iter()
+                .map(|(name, data)| Bytes::from(format!("event: {name}\ndata: {data}\n\n")))
+                .collect(),
+            Api::Chat if incomplete => turn
+                .chat_incomplete_chunks()
+                .into_iter()
+                .map(|data| Bytes::from(format!("data: {data}\n\n")))
+                .chain(std::iter::once(Bytes::from_static(b"data: [DONE]\n\n")))
+                .collect(),
             Api::Responses => turn
                 .responses_events()
                 .into_iter()

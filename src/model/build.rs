@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::chat::ChatCompletions;
+use super::provider::{extra_collision, sets_field};
 use super::responses::OpenAiResponses;
 use super::secret::redact_url;
 use super::{
@@ -94,7 +95,8 @@ pub fn choose_model(config: &ModelConfig, offline: bool) -> Result<ModelChoice, 
 /// # Errors
 ///
 /// [`ModelError::Config`] for a scripted config (it has no HTTP form), a config without a
-/// model name, or a base URL that is not `http(s)://` or cannot be parsed.
+/// model name, a base URL that is not `http(s)://` or cannot be parsed, or `extra` settings
+/// that would override a field Baton sets itself.
 pub fn build_model(
     config: &ModelConfig,
     key: Option<ApiKey>,
@@ -126,6 +128,14 @@ pub fn build_model(
     let name = config.model.as_deref().ok_or_else(|| {
         problem("no `model:` name (e.g. `gpt-4.1-mini`) is configured".to_owned())
     })?;
+    if let Some(key) = config
+        .settings
+        .extra
+        .keys()
+        .find(|k| sets_field(config.provider, k))
+    {
+        return Err(problem(extra_collision(key)));
+    }
     let label = format!(
         "model `{}` ({name} at {})",
         config.name,
@@ -133,12 +143,20 @@ pub fn build_model(
     );
     match config.provider {
         Provider::Openai => Ok(wrap(
-            OpenAiResponses::new(base_url, name, key).with_settings(config.settings.clone()),
+            OpenAiResponses::new(base_url, name, key)
+                .with_name(&config.name)
+                .with_settings(config.settings.clone())
+                .with_streaming(config.stream)
+                .with_compat(config.compat),
             config,
             label,
         )),
         Provider::Chat => Ok(wrap(
-            ChatCompletions::new(base_url, name, key).with_settings(config.settings.clone()),
+            ChatCompletions::new(base_url, name, key)
+                .with_name(&config.name)
+                .with_settings(config.settings.clone())
+                .with_streaming(config.stream)
+                .with_compat(config.compat),
             config,
             label,
         )),

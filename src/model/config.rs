@@ -135,7 +135,140 @@ pub struct ModelConfig {
     pub settings: ModelSettings,
     /// Timeout, retries, in-flight cap.
     pub limits: ModelLimits,
+    /// When requests stream (default: when the run is streamed).
+    pub stream: Streaming,
+    /// How requests meet the server's quirks (default: what works on the most servers).
+    pub compat: Compat,
 }
 
 /// The variable a model's API key is read from unless the topology names another.
 pub const DEFAULT_API_KEY_ENV: &str = "OPENAI_API_KEY";
+
+/// When a model's requests stream.
+///
+/// In YAML, a model entry's `stream:`: `true`, `false`, `no_tools`, or left out (`auto`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Streaming {
+    /// When the run is streamed (someone listens to text deltas).
+    #[default]
+    Auto,
+    /// Always, even when nobody listens.
+    Always,
+    /// Never: every answer arrives whole.
+    Never,
+    /// When the run is streamed, but only the turns that offer no tools (for servers that
+    /// cannot stream tool calls).
+    NoTools,
+}
+
+impl Streaming {
+    /// Whether a request streams, given whether someone listens and whether it offers tools.
+    pub fn streams(self, listening: bool, offers_tools: bool) -> bool {
+        match self {
+            Streaming::Auto => listening,
+            Streaming::Always => true,
+            Streaming::Never => false,
+            Streaming::NoTools => listening && !offers_tools,
+        }
+    }
+}
+
+/// `Some(true)`: always; `Some(false)`: never; `None`: when the run is streamed.
+impl From<Option<bool>> for Streaming {
+    fn from(stream: Option<bool>) -> Self {
+        match stream {
+            Some(true) => Streaming::Always,
+            Some(false) => Streaming::Never,
+            None => Streaming::Auto,
+        }
+    }
+}
+
+/// What an assistant message that only calls tools carries as `content` (Chat Completions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ToolCallContent {
+    /// `"content": null`, the API's own shape (some servers refuse it).
+    Null,
+    /// `"content": ""`: accepted by every server known.
+    Empty,
+    /// No `content` field.
+    Omit,
+}
+
+/// How a model entry's requests meet the quirks of the server behind it. Each field left
+/// `None` takes the provider's default ([`Compat::resolve`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compat {
+    /// Chat Completions: the `content` of an assistant message that only calls tools
+    /// (default [`ToolCallContent::Empty`]; llama-cpp-python's server refuses `null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_content: Option<ToolCallContent>,
+    /// Send `tool_choice: "auto"` when tools are offered and no `tool_choice` is set
+    /// (default: yes for `chat`, where some servers offer the model no tools without it; no
+    /// for `openai`, whose API means `auto` when it is left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explicit_tool_choice: Option<bool>,
+}
+
+/// A [`Compat`] with every default filled in for one provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResolvedCompat {
+    /// See [`Compat::tool_call_content`].
+    pub tool_call_content: ToolCallContent,
+    /// See [`Compat::explicit_tool_choice`].
+    pub explicit_tool_choice: bool,
+}
+
+impl Compat {
+    /// These settings with `provider`'s defaults for the fields left unset: the `openai`
+    /// provider keeps the API's exact shapes, `chat` what works on the most servers.
+    pub fn resolve(&self, provider: Provider) -> ResolvedCompat {
+        let chat = provider == Provider::Chat;
+        ResolvedCompat {
+            tool_call_content: self.tool_call_content.unwrap_or(if chat {
+                ToolCallContent::Empty
+            } else {
+                ToolCallContent::Null
+            }),
+            explicit_tool_choice: self.explicit_tool_choice.unwrap_or(chat),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compat_defaults_follow_the_provider_and_settings_win() {
+        let chat = Compat::default().resolve(Provider::Chat);
+        assert_eq!(chat.tool_call_content, ToolCallContent::Empty);
+        assert!(chat.explicit_tool_choice);
+        let openai = Compat::default().resolve(Provider::Openai);
+        assert!(!openai.explicit_tool_choice);
+        let set = Compat {
+            tool_call_content: Some(ToolCallContent::Omit),
+            explicit_tool_choice: Some(false),
+        }
+        .resolve(Provider::Chat);
+        assert_eq!(set.tool_call_content, ToolCallContent::Omit);
+        assert!(!set.explicit_tool_choice);
+    }
+
+    #[test]
+    fn no_tools_streams_only_listened_turns_without_tools() {
+        assert!(Streaming::NoTools.streams(true, false));
+        assert!(!Streaming::NoTools.streams(true, true));
+        assert!(!Streaming::NoTools.streams(false, false));
+        assert!(Streaming::Auto.streams(true, true));
+        assert!(!Streaming::Auto.streams(false, true));
+        assert!(Streaming::Always.streams(false, true));
+        assert!(!Streaming::Never.streams(true, false));
+        assert_eq!(Streaming::from(Some(true)), Streaming::Always);
+    }
+}

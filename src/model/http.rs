@@ -9,7 +9,7 @@
 //! any executor.
 
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -129,6 +129,8 @@ pub(crate) struct Endpoint {
     key: Option<ApiKey>,
     /// The most bytes a streamed answer may have.
     pub(crate) max_stream: usize,
+    /// The model entry's name, for [`ModelError::EmptyAnswer`].
+    pub(crate) name: Arc<str>,
 }
 
 impl Endpoint {
@@ -141,6 +143,7 @@ impl Endpoint {
             url,
             key,
             max_stream: MAX_STREAM,
+            name: Arc::from(""),
         }
     }
 
@@ -181,6 +184,15 @@ impl Endpoint {
         ModelError::Failed {
             endpoint: self.label.clone(),
             message: self.scrub(message),
+        }
+    }
+
+    /// [`ModelError::EmptyAnswer`]: the model answered with nothing usable, `reason`.
+    pub(crate) fn empty(&self, reason: &str) -> ModelError {
+        ModelError::EmptyAnswer {
+            model: self.name.to_string(),
+            endpoint: self.label.clone(),
+            reason: reason.to_owned(),
         }
     }
 
@@ -267,6 +279,7 @@ impl Endpoint {
         let mut decoder = SseDecoder::default();
         let mut batch = Vec::new();
         let mut read = 0_usize;
+        let mut seen = false;
         while let Some(chunk) = response.chunk().await.map_err(|e| self.connection(&e))? {
             read += chunk.len();
             if read > self.max_stream {
@@ -277,6 +290,7 @@ impl Endpoint {
                 .feed(&chunk, &mut batch)
                 .map_err(|e| self.decode(e))?;
             for event in batch.drain(..) {
+                seen = true;
                 if on_event(&event.data)? {
                     return Ok(StreamEnd::Done);
                 }
@@ -284,6 +298,8 @@ impl Endpoint {
         }
         Ok(if decoder.is_mid_event() {
             StreamEnd::Cut
+        } else if !seen {
+            StreamEnd::Empty
         } else {
             StreamEnd::Closed
         })
@@ -299,6 +315,8 @@ pub(crate) enum StreamEnd {
     Closed,
     /// The body ended inside an event.
     Cut,
+    /// The body ended without a single event (some servers cannot stream tool calls).
+    Empty,
 }
 
 /// An error and its sources, one line (`error sending request: connection refused`).

@@ -11,7 +11,7 @@ mod check;
 mod config;
 mod http;
 mod limit;
-mod provider;
+pub(crate) mod provider;
 pub mod responses;
 pub(crate) mod restart;
 mod retry;
@@ -26,7 +26,8 @@ pub use build::{
 };
 pub use check::{HistoryError, check_history};
 pub use config::{
-    DEFAULT_API_KEY_ENV, ModelConfig, ModelLimits, ModelSettings, Provider, ToolChoice,
+    Compat, DEFAULT_API_KEY_ENV, ModelConfig, ModelLimits, ModelSettings, Provider, ResolvedCompat,
+    Streaming, ToolCallContent, ToolChoice,
 };
 pub use http::MAX_STREAM;
 pub use limit::ConcurrencyLimit;
@@ -216,6 +217,18 @@ pub enum ModelError {
         endpoint: String,
         /// The model's message.
         message: String,
+    },
+    /// The API answered 200 with nothing usable in it: no output, an empty output list, a
+    /// reply with neither text nor function calls, an incomplete response with nothing in it,
+    /// a stream with no event. Not retried: the run fails rather than end with a blank answer.
+    #[error("model `{model}` gave no answer ({endpoint}): {reason}")]
+    EmptyAnswer {
+        /// The model entry's name.
+        model: String,
+        /// Which endpoint answered.
+        endpoint: String,
+        /// What the answer lacked.
+        reason: String,
     },
     /// Retryable failures went on past the retry budget; `last` is the final one.
     #[error("gave up after {attempts} attempts in {:.1} s: {last}", elapsed.as_secs_f64())]

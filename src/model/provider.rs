@@ -1,18 +1,25 @@
 //! What the two API clients share: a model's endpoint, name and settings, the choice to
-//! stream, how a request is sent, which tool schemas may be sent as `strict`, and the lenient
-//! reading of what comes back (call arguments, streamed items by index).
+//! stream (and the fallback when a server cannot stream tool calls), how a request is sent,
+//! which fields `extra` may not set, which tool schemas may be sent as `strict`, and the
+//! lenient reading of what comes back (call arguments, streamed items by index, answers with
+//! nothing in them).
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::http::{self, Endpoint};
-use super::{ApiKey, ModelError, ModelRequest, ModelResponse, ModelSettings};
-use crate::stream::EventSink;
+use super::{
+    ApiKey, Compat, ModelError, ModelRequest, ModelResponse, ModelSettings, Provider,
+    ResolvedCompat, Streaming,
+};
+use crate::item::Item;
+use crate::stream::{EventSink, StreamEvent};
 
 /// One HTTP model: where it is and what every request carries.
 #[derive(Debug)]
@@ -21,20 +28,59 @@ pub(crate) struct HttpModel {
     pub(crate) endpoint: Arc<Endpoint>,
     /// The provider's model name.
     pub(crate) model: String,
+    /// The API it speaks, for the fields `extra` may not set.
+    provider: Provider,
     /// The model's settings; an agent's are laid over them per request.
     pub(crate) settings: ModelSettings,
-    /// `Some(true)`: always stream; `Some(false)`: never; `None`: stream when the run is
-    /// streamed (someone listens to text deltas).
-    pub(crate) stream: Option<bool>,
+    /// When requests stream.
+    pub(crate) streaming: Streaming,
+    /// How requests meet the server's quirks.
+    pub(crate) compat: ResolvedCompat,
+    /// Set once a streamed request that offered tools came back with no event at all: from
+    /// then on, for the rest of the process, requests that offer tools do not stream.
+    tool_streams_broken: AtomicBool,
+}
+
+/// What one exchange brought back.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// An answer.
+    Response(ModelResponse),
+    /// A streamed request was answered 200 with no event at all (an empty body).
+    EmptyStream,
 }
 
 impl HttpModel {
-    pub(crate) fn new(base_url: &str, path: &str, model: &str, key: Option<ApiKey>) -> Self {
+    pub(crate) fn new(
+        base_url: &str,
+        path: &str,
+        model: &str,
+        key: Option<ApiKey>,
+        provider: Provider,
+    ) -> Self {
+        let mut endpoint = Endpoint::new(base_url, path, key);
+        endpoint.name = Arc::from(model);
         HttpModel {
-            endpoint: Arc::new(Endpoint::new(base_url, path, key)),
+            endpoint: Arc::new(endpoint),
             model: model.to_owned(),
+            provider,
             settings: ModelSettings::default(),
-            stream: None,
+            streaming: Streaming::Auto,
+            compat: Compat::default().resolve(provider),
+            tool_streams_broken: AtomicBool::new(false),
+        }
+    }
+
+    /// Sets the compatibility settings, with the provider's defaults for those left unset.
+    pub(crate) fn set_compat(&mut self, compat: Compat) {
+        self.compat = compat.resolve(self.provider);
+    }
+
+    /// Names the model entry, for messages and stream events (default: the model's name).
+    pub(crate) fn set_name(&mut self, name: &str) {
+        // The builders call this right after `new`, while they hold the only reference.
+        if let Some(endpoint) = Arc::get_mut(&mut self.endpoint) {
+            endpoint.name = Arc::from(name);
         }
     }
 
@@ -46,40 +92,156 @@ impl HttpModel {
         }
     }
 
-    /// Whether this request streams.
-    pub(crate) fn streams(&self, listening: bool) -> bool {
-        self.stream.unwrap_or(listening)
+    /// Whether a request streams.
+    fn streams(&self, listening: bool, offers_tools: bool) -> bool {
+        self.streaming.streams(listening, offers_tools)
+            && !(offers_tools && self.tool_streams_broken.load(Ordering::Relaxed))
     }
 
     /// Answers one request the way both APIs do: `encode` builds the body on the calling
     /// shard (from the model name, the request, the settings in force, and whether to
     /// stream), and `exchange` posts it and reads the answer on the HTTP runtime.
+    ///
+    /// A streamed request that offers tools and is answered with no event at all is sent
+    /// again once without streaming, and tool turns of this model stop streaming for good;
+    /// the run's listener hears it once ([`StreamEvent::StreamingDisabled`]). A listener of a
+    /// turn that does not stream gets its text in one piece.
     pub(crate) fn respond<'a, E, F>(
         &'a self,
         request: ModelRequest<'a>,
-        encode: impl FnOnce(
-            &str,
-            &ModelRequest<'_>,
-            &ModelSettings,
-            bool,
-        ) -> serde_json::Result<Vec<u8>>,
+        encode: impl Fn(&str, &ModelRequest<'_>, &ModelSettings, bool) -> serde_json::Result<Vec<u8>>
+        + Send
+        + 'a,
         exchange: E,
     ) -> BoxFuture<'a, Result<ModelResponse, ModelError>>
     where
-        E: FnOnce(Arc<Endpoint>, Bytes, bool, Option<(EventSink, String)>) -> F,
-        F: Future<Output = Result<ModelResponse, ModelError>> + Send + 'static,
+        E: Fn(Arc<Endpoint>, Bytes, bool, Option<(EventSink, String)>) -> F + Send + 'a,
+        F: Future<Output = Result<Answer, ModelError>> + Send + 'static,
     {
         let settings = request.settings.over(&self.settings);
         let ctx = request.context;
-        let stream = self.streams(ctx.events.is_some());
-        let body = encode(&self.model, &request, &settings, stream);
-        let endpoint = Arc::clone(&self.endpoint);
+        let offers_tools = !request.tools.is_empty();
+        let stream = self.streams(ctx.events.is_some(), offers_tools);
         let events = ctx.events.map(|sink| (sink.clone(), ctx.agent.to_owned()));
-        let exchange = body
-            .map(|body| exchange(Arc::clone(&endpoint), Bytes::from(body), stream, events))
-            .map_err(|e| endpoint.decode(format!("cannot encode the request: {e}")));
-        Box::pin(async move { http::spawn(exchange?).await })
+        let send = move |stream: bool, events: Option<(EventSink, String)>| {
+            if let Some(key) = settings.extra.keys().find(|k| sets_field(self.provider, k)) {
+                return Err(ModelError::Config {
+                    model: self.endpoint.name.to_string(),
+                    reason: extra_collision(key),
+                });
+            }
+            let body = encode(&self.model, &request, &settings, stream).map_err(|e| {
+                self.endpoint
+                    .decode(format!("cannot encode the request: {e}"))
+            })?;
+            Ok(exchange(
+                Arc::clone(&self.endpoint),
+                Bytes::from(body),
+                stream,
+                events,
+            ))
+        };
+        let first = send(stream, events.clone());
+        Box::pin(async move {
+            let (answer, streamed) = match http::spawn(first?).await? {
+                Answer::EmptyStream if offers_tools => {
+                    self.fall_back(events.as_ref().map(|(sink, _)| sink));
+                    let answer = match http::spawn(send(false, None)?).await {
+                        // A server that gave up on the stream may close the connection it
+                        // came on just as the pool hands it out again: one more try.
+                        Err(ModelError::Connection { .. }) => {
+                            http::spawn(send(false, None)?).await?
+                        }
+                        answer => answer?,
+                    };
+                    (answer, false)
+                }
+                answer => (answer, stream),
+            };
+            let response = match answer {
+                Answer::Response(response) => self.answered(response)?,
+                Answer::EmptyStream => return Err(self.no_answer("the stream ended with no event")),
+            };
+            // A listener of a turn that did not stream still sees its text, in one piece.
+            if let (false, Some((sink, agent))) = (streamed, &events) {
+                let text = response.output_text();
+                if !text.is_empty() {
+                    sink.text_delta(agent, text);
+                }
+            }
+            Ok(response)
+        })
     }
+
+    /// Stops streaming tool turns, and says so once.
+    fn fall_back(&self, sink: Option<&EventSink>) {
+        let reason = "a streamed request that offered tools was answered with no event; \
+                      tool turns of this model no longer stream"
+            .to_owned();
+        if !self.tool_streams_broken.swap(true, Ordering::Relaxed) {
+            tracing::warn!(model = %self.endpoint.name, "{reason}");
+        }
+        if let Some(sink) = sink {
+            sink.send(StreamEvent::StreamingDisabled {
+                model: Arc::clone(&self.endpoint.name),
+                reason,
+            });
+        }
+    }
+
+    /// `response` if it holds an answer: text or a function call.
+    fn answered(&self, response: ModelResponse) -> Result<ModelResponse, ModelError> {
+        if usable(&response.output) {
+            Ok(response)
+        } else {
+            Err(self.no_answer("the answer has neither text nor function calls"))
+        }
+    }
+
+    /// [`ModelError::EmptyAnswer`] for `reason`.
+    pub(crate) fn no_answer(&self, reason: &str) -> ModelError {
+        self.endpoint.empty(reason)
+    }
+}
+
+/// Whether `output` holds an answer: some text that is not blank, or a function call.
+pub(crate) fn usable(output: &[Item]) -> bool {
+    output.iter().any(|item| match item {
+        Item::Message { content, .. } => !content.trim().is_empty(),
+        Item::FunctionCall { .. } => true,
+        _ => false,
+    })
+}
+
+/// The request fields Baton sets itself, which `extra` may not override.
+pub(crate) fn set_fields(provider: Provider) -> &'static [&'static str] {
+    match provider {
+        Provider::Chat => super::chat::SET_FIELDS,
+        _ => super::responses::SET_FIELDS,
+    }
+}
+
+/// Whether Baton sets the request field `key` itself for `provider`.
+pub(crate) fn sets_field(provider: Provider, key: &str) -> bool {
+    set_fields(provider).contains(&key)
+}
+
+/// Why `extra` may not carry `key`, and what sets it instead.
+pub(crate) fn extra_collision(key: &str) -> String {
+    let instead = match key {
+        "model" => "the model entry's `model:`",
+        "messages" | "input" | "instructions" => "the conversation and the agent's instructions",
+        "tools" => "the agent's `tools:` and `handoffs:`",
+        "max_tokens" | "max_output_tokens" => "`max_output_tokens`",
+        "reasoning" | "reasoning_effort" => "`reasoning_effort`",
+        "stream" | "stream_options" => "the model entry's `stream:`",
+        "temperature" => "`temperature`",
+        "top_p" => "`top_p`",
+        "tool_choice" => "`tool_choice`",
+        "parallel_tool_calls" => "`parallel_tool_calls`",
+        _ => "its own setting",
+    };
+    format!("`extra` may not set `{key}`: Baton sets it itself (use {instead})")
 }
 
 /// `slots[index]`, made with its default if the stream had not used that index yet: how both

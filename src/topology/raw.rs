@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use super::diagnostic::Place;
 use super::read::{Count, Dur, Fields, FromNode, Located, Reader, Retries, Tokens, did_you_mean};
 use super::tree::{Node, Value};
-use crate::model::ToolChoice;
+use crate::model::{Streaming, ToolCallContent, ToolChoice};
 
 /// A Baton topology: models, tools, agents, handoffs, the entry agent and run limits.
 #[derive(Debug, Default, JsonSchema)]
@@ -95,6 +95,25 @@ pub(crate) struct RawModel {
     pub(crate) settings: Option<RawModelSettings>,
     /// Timeout, retries and in-flight cap of the endpoint.
     pub(crate) limits: Option<RawModelLimits>,
+    /// When requests stream: `true` (always), `false` (never), `no_tools` (only turns that
+    /// offer no tools, for servers that cannot stream tool calls), or `auto` (default: when
+    /// the run is streamed).
+    pub(crate) stream: Option<StreamField>,
+    /// How requests meet the quirks of the server (defaults: what works on the most servers).
+    pub(crate) compat: Option<RawCompat>,
+}
+
+/// Compatibility settings of one model entry.
+#[derive(Debug, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCompat {
+    /// `chat` only: the `content` of an assistant message that only calls tools: `empty`
+    /// (`""`, default), `omit` (no field), or `null` (the API's own shape, which some servers
+    /// refuse).
+    pub(crate) tool_call_content: Option<ToolCallContentField>,
+    /// Send `tool_choice: auto` when tools are offered and no `tool_choice` is set (default:
+    /// true for `chat`, false for `openai`).
+    pub(crate) explicit_tool_choice: Option<bool>,
 }
 
 /// Request settings; an agent's override its model's.
@@ -118,8 +137,59 @@ pub(crate) struct RawModelSettings {
     /// Whether function tools are sent with `strict: true` (default: strict exactly for the
     /// schemas strict mode accepts).
     pub(crate) strict_tools: Option<bool>,
-    /// Other request fields, sent as they are (`seed`, `user`, `metadata`, ...).
-    pub(crate) extra: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Other request fields, sent as they are (`seed`, `user`, `metadata`, ...); not the
+    /// fields Baton sets itself (`model`, `messages`, `stream`, ...).
+    pub(crate) extra: Option<ExtraField>,
+}
+
+/// `extra` request fields, with where each key is written.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ExtraField {
+    /// The fields.
+    pub(crate) map: serde_json::Map<String, serde_json::Value>,
+    /// Each key, where it is written.
+    pub(crate) keys: Vec<Located<String>>,
+}
+
+impl JsonSchema for ExtraField {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Extra".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "additionalProperties": true,
+        })
+    }
+}
+
+impl FromNode for ExtraField {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        let Value::Map(entries) = &node.value else {
+            r.error(node, "`extra` must be a mapping of request fields", None);
+            return None;
+        };
+        let mut extra = ExtraField::default();
+        for (key, value) in entries {
+            let Value::String(name) = &key.value else {
+                r.error(key, "JSON object keys must be strings", None);
+                return None;
+            };
+            extra
+                .map
+                .insert(name.clone(), serde_json::Value::read(value, r)?);
+            extra.keys.push(Located {
+                value: name.clone(),
+                at: r.place(key),
+            });
+        }
+        Some(extra)
+    }
 }
 
 /// Bounds on one model endpoint.
@@ -329,6 +399,82 @@ impl FromNode for ProviderField {
     }
 }
 
+/// `true`, `false`, `auto` or `no_tools`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StreamField(pub(crate) Streaming);
+
+impl StreamField {
+    const NAMES: &[&str] = &["auto", "no_tools"];
+}
+
+impl JsonSchema for StreamField {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Streaming".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`true`: always stream; `false`: never; `no_tools`: stream only the turns that offer no tools; `auto`: stream when the run is streamed.",
+            "anyOf": [{ "type": "boolean" }, { "enum": Self::NAMES }],
+        })
+    }
+}
+
+impl FromNode for StreamField {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        match &node.value {
+            Value::Bool(on) => Some(StreamField(Streaming::from(Some(*on)))),
+            Value::String(text) if text == "auto" => Some(StreamField(Streaming::Auto)),
+            Value::String(text) if text == "no_tools" => Some(StreamField(Streaming::NoTools)),
+            _ => {
+                let hint = match &node.value {
+                    Value::String(text) => {
+                        r.problems.did_you_mean(text, Self::NAMES.iter().copied())
+                    }
+                    _ => None,
+                };
+                r.error(
+                    node,
+                    "`stream` must be true, false, `auto` or `no_tools`",
+                    hint,
+                );
+                None
+            }
+        }
+    }
+}
+
+/// `empty`, `omit` or `null`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ToolCallContentField(pub(crate) ToolCallContent);
+
+impl ToolCallContentField {
+    const NAMES: &[&str] = &["empty", "omit", "null"];
+}
+
+impl JsonSchema for ToolCallContentField {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ToolCallContent".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`empty`: `\"content\": \"\"`; `omit`: no `content` field; `null`: `\"content\": null`.",
+            "enum": ["empty", "omit", "null", null],
+        })
+    }
+}
+
+impl FromNode for ToolCallContentField {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        Some(ToolCallContentField(match r.choice(node, Self::NAMES)? {
+            0 => ToolCallContent::Empty,
+            1 => ToolCallContent::Omit,
+            _ => ToolCallContent::Null,
+        }))
+    }
+}
+
 /// `auto`, `none`, `required`, or `{function: <name>}` (with where the name is written).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ToolChoiceField(pub(crate) ToolChoice, pub(super) Option<Place>);
@@ -435,6 +581,8 @@ impl FromNode for RawModel {
             api_key_env: f.get("api_key_env"),
             settings: f.get("settings"),
             limits: f.get("limits"),
+            stream: f.get("stream"),
+            compat: f.get("compat"),
         };
         f.finish();
         Some(model)
@@ -454,19 +602,7 @@ impl FromNode for RawModelSettings {
             parallel_tool_calls: f.get("parallel_tool_calls"),
             reasoning_effort: f.get("reasoning_effort"),
             strict_tools: f.get("strict_tools"),
-            extra: f
-                .get::<Located<serde_json::Value>>("extra")
-                .and_then(|extra| match extra.value {
-                    serde_json::Value::Object(map) => Some(map),
-                    _ => {
-                        f.reader.problems.error(
-                            &extra.at,
-                            "`extra` must be a mapping of request fields",
-                            None,
-                        );
-                        None
-                    }
-                }),
+            extra: f.get("extra"),
         };
         f.finish();
         Some(settings)
@@ -483,6 +619,25 @@ fn in_range(f: &mut Fields<'_, '_, '_>, key: &'static str, max: f64) -> Option<f
             .problems
             .error(&value.at, format!("`{key}` must be from 0 to {max}"), None);
         None
+    }
+}
+
+impl FromNode for RawCompat {
+    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
+        let mut f = Fields::new(r, node, "compat settings")?;
+        const CONTENT: &str = "tool_call_content";
+        // `tool_call_content: null` is written as YAML's null, which reads as "not given".
+        let tool_call_content = if f.has(CONTENT) && f.node(CONTENT).is_none() {
+            Some(ToolCallContentField(ToolCallContent::Null))
+        } else {
+            f.get(CONTENT)
+        };
+        let compat = RawCompat {
+            tool_call_content,
+            explicit_tool_choice: f.get("explicit_tool_choice"),
+        };
+        f.finish();
+        Some(compat)
     }
 }
 

@@ -5,12 +5,15 @@ use std::collections::HashMap;
 
 use super::diagnostic::{Place, Problems};
 use super::env;
-use super::raw::{RawAgent, RawModel, RawModelSettings, RawTool};
+use super::raw::{RawAgent, RawCompat, RawModel, RawModelSettings, RawTool};
 use super::read::Located;
 use super::validate::{first_at, list_hint};
 use super::{ToolConfig, ToolKind};
 use crate::handoff::{HANDOFF_FUNCTION, TRANSFER_PREFIX};
-use crate::model::{DEFAULT_API_KEY_ENV, ModelConfig, ModelLimits, ModelSettings};
+use crate::model::provider::{extra_collision, sets_field};
+use crate::model::{
+    Compat, DEFAULT_API_KEY_ENV, ModelConfig, ModelLimits, ModelSettings, Provider,
+};
 use crate::tool::ToolOptions;
 use crate::tool::builtin;
 use crate::tool::def::check_name;
@@ -60,6 +63,7 @@ pub(super) fn models(p: &mut Problems, raw: &[RawModel]) -> Vec<ModelConfig> {
                 ),
             );
         }
+        check_extra(p, model.settings.as_ref(), Some(provider.0));
         let mut limits = ModelLimits::default();
         if let Some(l) = &model.limits {
             limits.timeout = l.timeout.map(|d| d.0);
@@ -78,6 +82,8 @@ pub(super) fn models(p: &mut Problems, raw: &[RawModel]) -> Vec<ModelConfig> {
                 .map_or_else(|| DEFAULT_API_KEY_ENV.to_owned(), |v| v.value.clone()),
             settings: model.settings.as_ref().map(settings).unwrap_or_default(),
             limits,
+            stream: model.stream.map(|s| s.0).unwrap_or_default(),
+            compat: model.compat.as_ref().map(compat).unwrap_or_default(),
         });
     }
     models
@@ -94,7 +100,43 @@ pub(super) fn settings(raw: &RawModelSettings) -> ModelSettings {
         parallel_tool_calls: raw.parallel_tool_calls,
         reasoning_effort: raw.reasoning_effort.clone(),
         strict_tools: raw.strict_tools,
-        extra: raw.extra.clone().unwrap_or_default(),
+        extra: raw
+            .extra
+            .as_ref()
+            .map(|e| e.map.clone())
+            .unwrap_or_default(),
+    }
+}
+
+pub(super) fn compat(raw: &RawCompat) -> Compat {
+    Compat {
+        tool_call_content: raw.tool_call_content.map(|c| c.0),
+        explicit_tool_choice: raw.explicit_tool_choice,
+    }
+}
+
+/// Reports each `extra` field of `raw` that would override a field Baton sets itself for
+/// `provider` (for a scripted or unknown model: for either API).
+pub(super) fn check_extra(
+    p: &mut Problems,
+    raw: Option<&RawModelSettings>,
+    provider: Option<Provider>,
+) {
+    let Some(extra) = raw.and_then(|r| r.extra.as_ref()) else {
+        return;
+    };
+    let providers: &[Provider] = match provider {
+        Some(Provider::Chat) => &[Provider::Chat],
+        Some(Provider::Openai) => &[Provider::Openai],
+        _ => &[Provider::Openai, Provider::Chat],
+    };
+    for key in &extra.keys {
+        if providers
+            .iter()
+            .any(|&provider| sets_field(provider, &key.value))
+        {
+            p.error(&key.at, extra_collision(&key.value), None);
+        }
     }
 }
 

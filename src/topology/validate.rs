@@ -213,6 +213,11 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
                 .collect();
             scripted = scripted.with_agent(name.clone(), turns);
         }
+        let provider = model
+            .as_deref()
+            .and_then(|m| models.iter().find(|c| c.name == m))
+            .map(|c| c.provider);
+        section::check_extra(p, agent.model_settings.as_ref(), provider);
         agent_models.push(model);
         let mut built_agent = Agent::new(name.clone())
             .with_model_settings(

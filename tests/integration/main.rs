@@ -21,6 +21,10 @@
 //!   per-turn call cap, a panicking model, random model outputs (the history invariant).
 //! - `model_errors`: short API errors with attempts and time, the 404 hint, bad base URLs,
 //!   `baton run --model/--provider/--base-url`, a cut stream retried and printed once.
+//! - `real_server`: every shipped topology against llama-cpp-python's server and a small real
+//!   model (installed by `.ci/model-server`); requests accepted, limits enforced.
+//! - `quirks`: real servers' quirks played by the mock (null content refused, empty streams,
+//!   empty answers, `extra` collisions) and what Baton does about each.
 //! - `secrets`: the API key never shows in logs, traces or errors.
 //! - `url_secrets`: credentials in a base URL and URL-encoded echoes of the key never show.
 //! - `bad_input`: links out of a folder, named pipes, unreadable paths, unbounded scripted
@@ -58,6 +62,8 @@ mod mock_bounds;
 mod mock_server;
 mod model_errors;
 mod parallel_tools;
+mod quirks;
+mod real_server;
 mod resilience;
 mod responses_http;
 mod secrets;

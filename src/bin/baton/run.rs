@@ -171,6 +171,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
             match streamed {
                 // The answer is on screen already, unless the last text seen was not it.
                 Some(text) if text == result.final_output => writeln!(stdout),
+                Some(text) if text.is_empty() => writeln!(stdout, "{}", result.final_output),
                 Some(_) => writeln!(stdout, "\n{}", result.final_output),
                 None => writeln!(stdout, "{}", result.final_output),
             }
@@ -247,6 +248,9 @@ async fn stream(
                 let _ = stdout.write_all(delta.as_bytes());
                 let _ = stdout.flush();
                 current.push_str(&delta);
+            }
+            StreamEvent::StreamingDisabled { model, reason } => {
+                eprintln!("baton: model `{model}`: {reason}");
             }
             StreamEvent::Restarted { attempt, .. } => {
                 // A retry wrote another text: what is on screen of this turn is void.

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use super::wire;
 use crate::item::{Item, Role};
 use crate::model::provider::{arguments_text, strict};
-use crate::model::{ModelRequest, ModelSettings, ToolChoice, Usage};
+use crate::model::{
+    ModelRequest, ModelSettings, ResolvedCompat, ToolCallContent, ToolChoice, Usage,
+};
 
 /// The request body for `request`, with `settings` (the agent's over the model's).
 pub(crate) fn request<'a>(
@@ -19,11 +21,16 @@ pub(crate) fn request<'a>(
     request: &ModelRequest<'a>,
     settings: &'a ModelSettings,
     stream: bool,
+    compat: &ResolvedCompat,
 ) -> wire::Request<'a> {
     let has_tools = !request.tools.is_empty();
     wire::Request {
         model,
-        messages: messages(request.instructions, request.input),
+        messages: messages(
+            request.instructions,
+            request.input,
+            compat.tool_call_content,
+        ),
         tools: request
             .tools
             .iter()
@@ -37,10 +44,12 @@ pub(crate) fn request<'a>(
                 },
             })
             .collect(),
-        tool_choice: if has_tools {
-            settings.tool_choice.as_ref().map(tool_choice)
-        } else {
-            None
+        tool_choice: match &settings.tool_choice {
+            _ if !has_tools => None,
+            Some(choice) => Some(tool_choice(choice)),
+            None => compat
+                .explicit_tool_choice
+                .then(|| tool_choice(&ToolChoice::Auto)),
         },
         parallel_tool_calls: has_tools.then_some(request.parallel_tool_calls),
         temperature: settings.temperature,
@@ -64,8 +73,18 @@ fn tool_choice(choice: &ToolChoice) -> Value {
     }
 }
 
-/// The messages for `instructions` and `items`.
-fn messages<'a>(instructions: &'a str, items: &'a [Item]) -> Vec<wire::Message<'a>> {
+/// The messages for `instructions` and `items`; an assistant message that only calls tools
+/// carries `calls_only` as its content.
+fn messages<'a>(
+    instructions: &'a str,
+    items: &'a [Item],
+    calls_only: ToolCallContent,
+) -> Vec<wire::Message<'a>> {
+    let calls_only = match calls_only {
+        ToolCallContent::Null => Some(None),
+        ToolCallContent::Empty => Some(Some("")),
+        _ => None,
+    };
     let mut messages = Vec::with_capacity(items.len() + 1);
     if !instructions.is_empty() {
         messages.push(plain("system", instructions));
@@ -95,7 +114,7 @@ fn messages<'a>(instructions: &'a str, items: &'a [Item]) -> Vec<wire::Message<'
                     Some(last) if last.role == "assistant" => last.tool_calls.push(call),
                     _ => messages.push(wire::Message {
                         role: "assistant",
-                        content: None,
+                        content: calls_only,
                         tool_calls: vec![call],
                         tool_call_id: None,
                     }),
@@ -103,7 +122,7 @@ fn messages<'a>(instructions: &'a str, items: &'a [Item]) -> Vec<wire::Message<'
             }
             Item::FunctionCallOutput { call_id, output } => messages.push(wire::Message {
                 role: "tool",
-                content: Some(output),
+                content: Some(Some(output)),
                 tool_calls: Vec::new(),
                 tool_call_id: Some(call_id),
             }),
@@ -116,7 +135,7 @@ fn messages<'a>(instructions: &'a str, items: &'a [Item]) -> Vec<wire::Message<'
 fn plain<'a>(role: &'a str, content: &'a str) -> wire::Message<'a> {
     wire::Message {
         role,
-        content: Some(content),
+        content: Some(Some(content)),
         tool_calls: Vec::new(),
         tool_call_id: None,
     }
@@ -334,7 +353,8 @@ mod tests {
                 events: None,
             },
         };
-        let body = serde_json::to_value(request("m", &req, &settings, false)).unwrap();
+        let compat = crate::model::Compat::default().resolve(crate::model::Provider::Chat);
+        let body = serde_json::to_value(request("m", &req, &settings, false, &compat)).unwrap();
         let messages = body["messages"].as_array().unwrap().clone();
         assert_eq!(
             messages[2],
@@ -351,6 +371,56 @@ mod tests {
         let (instructions, back) = items_from_messages(&messages).unwrap();
         assert_eq!(instructions, "Be brief.");
         assert_eq!(back, input);
+    }
+
+    #[test]
+    fn a_calls_only_assistant_message_carries_the_content_compat_says() {
+        let input = vec![
+            Item::user("q"),
+            Item::function_call("c1", "add", "{}"),
+            Item::function_call_output("c1", "3"),
+        ];
+        let tools = [crate::model::FunctionTool {
+            name: "add".into(),
+            description: String::new(),
+            parameters: json!({"type": "object"}),
+        }];
+        let settings = ModelSettings::default();
+        let req = ModelRequest {
+            instructions: "",
+            input: &input,
+            tools: &tools,
+            parallel_tool_calls: true,
+            settings: &settings,
+            context: RequestContext {
+                agent: "a",
+                agent_turn: 0,
+                run_turn: 0,
+                trace_id: "t",
+                events: None,
+            },
+        };
+        let body = |content: Option<ToolCallContent>| {
+            let compat = crate::model::Compat {
+                tool_call_content: content,
+                ..Default::default()
+            }
+            .resolve(crate::model::Provider::Chat);
+            serde_json::to_value(request("m", &req, &settings, false, &compat)).unwrap()
+        };
+        let default = body(None);
+        assert_eq!(default["messages"][1]["content"], json!(""));
+        // Tools offered and no choice set: `auto` is sent for `chat`.
+        assert_eq!(default["tool_choice"], json!("auto"));
+        assert_eq!(
+            body(Some(ToolCallContent::Null))["messages"][1]["content"],
+            Value::Null
+        );
+        assert!(
+            body(Some(ToolCallContent::Omit))["messages"][1]
+                .get("content")
+                .is_none()
+        );
     }
 
     #[test]

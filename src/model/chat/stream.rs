@@ -30,6 +30,8 @@ pub(crate) struct Assembler {
     calls: BTreeMap<usize, PartialCall>,
     usage: Usage,
     finished: bool,
+    /// The last `finish_reason` seen.
+    finish_reason: String,
     events: Option<(EventSink, String)>,
 }
 
@@ -40,6 +42,7 @@ impl Assembler {
             calls: BTreeMap::new(),
             usage: Usage::default(),
             finished: false,
+            finish_reason: String::new(),
             events,
         }
     }
@@ -64,12 +67,9 @@ impl Assembler {
         let Some(choice) = chunk.choices.into_iter().next() else {
             return Ok(false);
         };
-        if choice
-            .finish_reason
-            .as_deref()
-            .is_some_and(|r| !r.is_empty())
-        {
+        if let Some(reason) = choice.finish_reason.filter(|r| !r.is_empty()) {
             self.finished = true;
+            self.finish_reason = reason;
         }
         let Some(delta) = choice.delta.or(choice.message) else {
             return Ok(false);
@@ -98,6 +98,11 @@ impl Assembler {
     /// Whether a `finish_reason` was seen (some servers end without `[DONE]`).
     pub(crate) fn finished(&self) -> bool {
         self.finished
+    }
+
+    /// The last `finish_reason` seen (empty if none).
+    pub(crate) fn finish_reason(&self) -> &str {
+        &self.finish_reason
     }
 
     /// The answer.

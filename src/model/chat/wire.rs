@@ -7,6 +7,21 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// The fields of [`Request`] that Baton sets itself: `extra` may not set them.
+pub(crate) const SET_FIELDS: &[&str] = &[
+    "model",
+    "messages",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "reasoning_effort",
+    "stream",
+    "stream_options",
+];
+
 /// `POST /chat/completions` body.
 #[derive(Debug, Serialize)]
 pub(crate) struct Request<'a> {
@@ -44,8 +59,10 @@ pub(crate) struct StreamOptions {
 #[derive(Debug, Serialize)]
 pub(crate) struct Message<'a> {
     pub(crate) role: &'a str,
-    /// `null` for an assistant message that only calls tools.
-    pub(crate) content: Option<&'a str>,
+    /// For an assistant message that only calls tools: `null` (`Some(None)`), `""`, or left
+    /// out (`None`), as the model's [`ToolCallContent`](crate::model::ToolCallContent) says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) content: Option<Option<&'a str>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) tool_calls: Vec<ToolCall<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::wire;
 use crate::item::{Item, Role};
 use crate::model::provider::{arguments_text, strict};
-use crate::model::{ModelRequest, ModelSettings, ToolChoice, Usage};
+use crate::model::{ModelRequest, ModelSettings, ResolvedCompat, ToolChoice, Usage};
 
 /// The request body for `request`, with `settings` (the agent's over the model's).
 pub(crate) fn request<'a>(
@@ -19,6 +19,7 @@ pub(crate) fn request<'a>(
     request: &ModelRequest<'a>,
     settings: &'a ModelSettings,
     stream: bool,
+    compat: &ResolvedCompat,
 ) -> wire::Request<'a> {
     let has_tools = !request.tools.is_empty();
     wire::Request {
@@ -36,10 +37,12 @@ pub(crate) fn request<'a>(
                 strict: strict(settings.strict_tools, &t.parameters),
             })
             .collect(),
-        tool_choice: if has_tools {
-            settings.tool_choice.as_ref().map(tool_choice)
-        } else {
-            None
+        tool_choice: match &settings.tool_choice {
+            _ if !has_tools => None,
+            Some(choice) => Some(tool_choice(choice)),
+            None => compat
+                .explicit_tool_choice
+                .then(|| tool_choice(&ToolChoice::Auto)),
         },
         parallel_tool_calls: has_tools.then_some(request.parallel_tool_calls),
         temperature: settings.temperature,
@@ -350,7 +353,9 @@ mod tests {
                 events: None,
             },
         };
-        let body = serde_json::to_value(request("gpt-test", &req, &settings, false)).unwrap();
+        let compat = crate::model::Compat::default().resolve(crate::model::Provider::Openai);
+        let body =
+            serde_json::to_value(request("gpt-test", &req, &settings, false, &compat)).unwrap();
         assert_eq!(
             body,
             json!({

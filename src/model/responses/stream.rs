@@ -30,6 +30,8 @@ pub(crate) struct Assembler {
     /// Items by `output_index`; `None` for indexes not opened (or of unused types).
     items: BTreeMap<usize, Option<Item>>,
     usage: Usage,
+    /// Why the response is incomplete, once `response.incomplete` was seen.
+    incomplete: Option<String>,
     /// Where text deltas go, with the agent's name.
     events: Option<(EventSink, String)>,
 }
@@ -39,6 +41,7 @@ impl Assembler {
         Assembler {
             items: BTreeMap::new(),
             usage: Usage::default(),
+            incomplete: None,
             events,
         }
     }
@@ -108,11 +111,9 @@ impl Assembler {
             }
             "response.incomplete" => {
                 let response = event.response.unwrap_or_default();
-                let details = response.incomplete_details.unwrap_or_default();
-                tracing::warn!(
-                    %details,
-                    "the model's response is incomplete; using what it produced"
-                );
+                self.incomplete = Some(super::incomplete_reason(
+                    response.incomplete_details.as_ref(),
+                ));
                 self.usage = convert::usage(response.usage);
                 return Ok(Step::Done);
             }
@@ -130,6 +131,11 @@ impl Assembler {
             _ => {} // created, in_progress, content_part.*, reasoning summaries, ...
         }
         Ok(Step::More)
+    }
+
+    /// Why the response is incomplete, if `response.incomplete` ended it.
+    pub(crate) fn incomplete(&self) -> Option<String> {
+        self.incomplete.clone()
     }
 
     /// The response, once `response.completed` was seen.

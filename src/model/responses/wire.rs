@@ -8,6 +8,21 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// The fields of [`Request`] that Baton sets itself: `extra` may not set them.
+pub(crate) const SET_FIELDS: &[&str] = &[
+    "model",
+    "instructions",
+    "input",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "temperature",
+    "top_p",
+    "max_output_tokens",
+    "reasoning",
+    "stream",
+];
+
 /// `POST /responses` body.
 #[derive(Debug, Serialize)]
 pub(crate) struct Request<'a> {
