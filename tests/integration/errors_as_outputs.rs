@@ -411,3 +411,52 @@ async fn panic_is_not_retried_even_for_an_idempotent_tool() {
     assert_eq!(probe.stats().attempts["p"], 1);
     swarm.shutdown().await;
 }
+
+// See: issue 9 (refused calls used to show at the end of the turn, after the calls that ran)
+#[tokio::test]
+async fn calls_refused_before_they_run_are_reported_when_refused() {
+    use baton::stream::StreamEvent;
+    use futures::StreamExt as _;
+
+    let model = Arc::new(ScriptedModel::new().with_agent(
+        "a",
+        [
+            ScriptedTurn::calls([
+                ScriptedCall::tool("sleep_ms", json!({"ms": 50})).with_id("slow"),
+                ScriptedCall::tool("no_such_tool", json!({})).with_id("refused"),
+            ]),
+            ScriptedTurn::text("done"),
+        ],
+    ));
+    let swarm = support::start(
+        Swarm::builder()
+            .tool(baton::tool::builtin::Sleep)
+            .agent(Agent::new("a").with_tools(["sleep_ms"])),
+        &model,
+    );
+    let mut run = swarm.run_streamed("a", "go");
+    let mut order = Vec::new();
+    while let Some(event) = run.next().await {
+        if let StreamEvent::ToolCall { call_id, ok, .. } = event {
+            order.push((call_id, ok));
+        }
+    }
+    let result = run.result().await.unwrap();
+    swarm.shutdown().await;
+    // The refused call is reported first, though it comes second in the turn.
+    assert_eq!(
+        order,
+        [("refused".to_owned(), false), ("slow".to_owned(), true)]
+    );
+    let ends: Vec<(String, Duration)> = result
+        .timeline
+        .iter()
+        .filter_map(|e| match &e.kind {
+            baton::EventKind::Tool { call_id, .. } => Some((call_id.clone(), e.end)),
+            _ => None,
+        })
+        .collect();
+    let end = |id: &str| ends.iter().find(|(c, _)| c == id).unwrap().1;
+    assert!(end("refused") < end("slow"), "{ends:?}");
+    assert_valid_history(&result.transcript);
+}

@@ -327,11 +327,59 @@ fn every_shipped_topology_runs_against_a_real_server_with_every_request_accepted
             .unwrap_or_else(|e| panic!("{name}: the models build: {e}"))
             .start()
             .unwrap_or_else(|e| panic!("{name}: the swarm starts: {e}"));
-        let outcome = runtime.block_on(async {
+        let (outcome, continued) = runtime.block_on(async {
             let outcome = swarm.run(topology.entry(), QUESTION).await;
+            // See: issue 8. One conversation goes on with a second user message, through
+            // `RunInput::Items`: the ids of both user turns stay unique and the server takes it.
+            let mut continued = None;
+            if name == "math" {
+                let first = match &outcome {
+                    Ok(result) => Some(result.transcript.clone()),
+                    Err(error) => error.partial().map(|p| p.transcript.clone()),
+                };
+                if let Some(mut items) = first {
+                    items.push(Item::user("And once more: what is 7 + 5?"));
+                    continued = Some(swarm.run(topology.entry(), items).await);
+                }
+            }
             swarm.shutdown().await;
-            outcome
+            (outcome, continued)
         });
+        if let Some(continued) = &continued {
+            let transcript = match continued {
+                Ok(result) => &result.transcript,
+                Err(
+                    RunError::MaxTurnsExceeded { partial, .. }
+                    | RunError::AgentTurnsExceeded { partial, .. }
+                    | RunError::HandoffLoop { partial, .. },
+                ) => &partial.transcript,
+                Err(other) => panic!("{name}: the second user turn failed: {other}"),
+            };
+            baton::model::check_history(transcript)
+                .unwrap_or_else(|e| panic!("{name}: the continued transcript: {e}"));
+            let ids: Vec<&str> = transcript
+                .iter()
+                .filter_map(|i| match i {
+                    Item::FunctionCall { call_id, .. } => Some(call_id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let unique: std::collections::HashSet<&&str> = ids.iter().collect();
+            assert_eq!(unique.len(), ids.len(), "{name}: repeated call ids {ids:?}");
+            let users = transcript
+                .iter()
+                .filter(|i| {
+                    matches!(
+                        i,
+                        Item::Message {
+                            role: baton::Role::User,
+                            ..
+                        }
+                    )
+                })
+                .count();
+            assert_eq!(users, 2, "{name}: both user turns are in the transcript");
+        }
         let seen = std::mem::take(&mut *seen.lock().unwrap());
         assert!(!seen.is_empty(), "{name}: no request reached the model");
         for (k, s) in seen.iter().enumerate() {
