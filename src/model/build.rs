@@ -77,7 +77,22 @@ pub fn choose_model(config: &ModelConfig, offline: bool) -> Result<ModelChoice, 
     let base_url = std::env::var(BASE_URL_ENV)
         .ok()
         .filter(|url| !url.trim().is_empty());
-    let model = build_model(config, Some(key), base_url.as_deref())?;
+    let (model, description) = live_model(config, Some(key), base_url.as_deref())?;
+    Ok(ModelChoice::Http { model, description })
+}
+
+/// The live model `config` describes ([`build_model`]), with the line that says which model
+/// it is and where (the URL without user info, never the key).
+///
+/// # Errors
+///
+/// As [`build_model`].
+pub fn live_model(
+    config: &ModelConfig,
+    key: Option<ApiKey>,
+    base_url_override: Option<&str>,
+) -> Result<(SharedModel, String), ModelError> {
+    let model = build_model(config, key, base_url_override)?;
     let description = format!(
         "{} `{}` at {}",
         match config.provider {
@@ -85,9 +100,9 @@ pub fn choose_model(config: &ModelConfig, offline: bool) -> Result<ModelChoice, 
             _ => "responses",
         },
         config.model.as_deref().unwrap_or_default(),
-        redact_url(base_url_of(config, base_url.as_deref()))
+        redact_url(base_url_of(config, base_url_override))
     );
-    Ok(ModelChoice::Http { model, description })
+    Ok((model, description))
 }
 
 /// Builds the live model `config` describes, with `key` and, when given, another base URL.

@@ -22,7 +22,7 @@ mod timeout;
 
 pub use build::{
     BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT, ModelChoice,
-    build_model, choose_model,
+    build_model, choose_model, live_model,
 };
 pub use check::{HistoryError, check_history};
 pub use config::{

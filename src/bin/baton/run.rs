@@ -14,9 +14,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
-use baton::model::{
-    ApiKey, ModelChoice, ModelConfig, Provider, build_model, choose_model, redact_url,
-};
+use baton::model::{ApiKey, ModelChoice, ModelConfig, Provider, choose_model, live_model};
 use baton::stream::StreamEvent;
 use baton::topology::{ModelUse, Topology};
 use baton::{Item, RunError, RunResult};
@@ -94,15 +92,10 @@ impl RunArgs {
         match &self.base_url {
             Some(url) if !self.offline && config.provider != Provider::Scripted => {
                 let key = ApiKey::from_env(&config.api_key_env);
-                let model = build_model(&config, key, Some(url))?;
-                let api = match config.provider {
-                    Provider::Chat => "chat completions",
-                    _ => "responses",
-                };
-                let name = config.model.as_deref().unwrap_or_default();
+                let (model, description) = live_model(&config, key, Some(url))?;
                 Ok(ModelChoice::Http {
                     model,
-                    description: format!("{api} `{name}` at {} (--base-url)", redact_url(url)),
+                    description: format!("{description} (--base-url)"),
                 })
             }
             _ => choose_model(&config, self.offline),
