@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::{baton_command, text};
+
 /// Longest any command here may take before it counts as a hang.
 const HANG: Duration = Duration::from_secs(20);
 
@@ -21,14 +23,8 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn baton() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut command = baton_command();
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     command
 }
 
@@ -93,10 +89,6 @@ fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
     let out = finish(child, &args.join(" "));
     let _ = writer.join();
     out
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn mkfifo(path: &Path) {

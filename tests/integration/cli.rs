@@ -1,18 +1,14 @@
 //! The `baton` binary as a subprocess: answer on stdout, timeline on stderr, exit codes.
 
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::support::{baton_command, text};
 
 fn baton(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_baton"))
+    baton_command()
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("OPENAI_API_KEY")
         .output()
         .expect("the baton binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! and nothing else (on failure, only the one-line error); log lines carry no colour codes
 //! when stderr is not a terminal; offline runs count no invented tokens.
 
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::support::{baton_command, text};
 
 // See: issue 9
 
@@ -11,22 +13,12 @@ const ANSWER: &str = "(12 + 30) * 2 = 84, and the square root of 144 is 12.\n";
 
 /// `baton <args>` with stdout and stderr piped, offline, with `RUST_LOG` as given.
 fn baton(args: &[&str], rust_log: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
-    command
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL")
-        .env_remove("NO_COLOR");
-    match rust_log {
-        Some(filter) => command.env("RUST_LOG", filter),
-        None => command.env_remove("RUST_LOG"),
-    };
+    let mut command = baton_command();
+    command.args(args).env_remove("NO_COLOR");
+    if let Some(filter) = rust_log {
+        command.env("RUST_LOG", filter);
+    }
     command.output().expect("the baton binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A topology whose scripted turns run out after one tool call: the run fails.

@@ -4,33 +4,22 @@
 //! once; `baton run --model/--provider/--base-url` against another server; a streamed answer
 //! cut and retried part-way printed exactly once.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use baton::mock::{Fault, MockServer};
 use baton::model::ModelError;
 use baton::{RunError, RunResult};
 
 use crate::http_support::{self, ANSWER, Api, KEY, QUESTION, Settings};
+use crate::support::{baton_command, text};
 
 /// llama-cpp-python's 500 for an assistant message with `"content": null` (pydantic's dump).
 const DUMP: &str = "7 validation errors for CreateChatCompletionRequest\nmessages.2.typed-dict.content\n  Input should be a valid string [type=string_type, input_value=None, input_type=NoneType]\nmessages.2.typed-dict.role\n  Input should be 'system' [type=literal_error, input_value='assistant', input_type=str]\nmessages.2.typed-dict.role\n  Input should be 'user' [type=literal_error, input_value='assistant', input_type=str]";
 
 fn baton(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
-    command
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("RUST_LOG")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL");
-    for (k, v) in env {
-        command.env(k, v);
-    }
+    let mut command = baton_command();
+    command.args(args).envs(env.iter().copied());
     command.output().expect("the baton binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn math_server() -> MockServer {

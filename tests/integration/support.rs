@@ -43,6 +43,25 @@ pub fn start(builder: SwarmBuilder, model: &Arc<ScriptedModel>) -> Swarm {
         .expect("the swarm starts")
 }
 
+// ===== the binary =====
+
+/// `baton` as a subprocess, run from the repository, with no model key, base URL or
+/// `RUST_LOG` from the test's environment (a test sets what it needs).
+pub fn baton_command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_baton"));
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("RUST_LOG");
+    command
+}
+
+/// A subprocess's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 // ===== transcripts =====
 
 /// The `function_call_output`s of `items`, as `(call_id, output)`, in transcript order.
