@@ -9,26 +9,17 @@ use std::process::{Command, Output, Stdio};
 use baton::mock::MockServer;
 
 use crate::http_support::{ANSWER, KEY, QUESTION};
+use crate::support::{baton_command, text};
 
 fn baton(args: &[&str], base_url: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
-    command
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("RUST_LOG");
-    match base_url {
-        Some(url) => command
+    let mut command = baton_command();
+    command.args(args);
+    if let Some(url) = base_url {
+        command
             .env("OPENAI_API_KEY", KEY)
-            .env("OPENAI_BASE_URL", url),
-        None => command
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("OPENAI_BASE_URL"),
-    };
+            .env("OPENAI_BASE_URL", url);
+    }
     command.output().expect("the baton binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn example(name: &str) -> baton::topology::Topology {

@@ -1,10 +1,7 @@
 //! `baton check`: rustc-style problems, JSON for editors and CI, exit codes.
 
 use super::baton;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::support::text;
 
 #[test]
 fn baton_check_passes_on_every_shipped_example() {
