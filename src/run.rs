@@ -72,6 +72,9 @@ pub enum EventKind {
         call_id: String,
         /// Whether it produced a result rather than an error output.
         ok: bool,
+        /// How often the tool's workers had been restarted (a fresh instance after a panic)
+        /// when the call ended, across the swarm.
+        restarts: u32,
     },
     /// The conversation moved to another agent.
     Handoff {

@@ -50,6 +50,8 @@ pub enum StreamEvent {
         call_id: String,
         /// Whether it produced a result rather than an error output.
         ok: bool,
+        /// How often the tool's workers had been restarted when the call ended.
+        restarts: u32,
     },
     /// The conversation moved to another agent.
     Handoff {

@@ -28,4 +28,6 @@ pub(crate) struct Call {
     pub(crate) output: Option<String>,
     /// For tool calls that ran: start, end, and whether it produced a result.
     pub(crate) timing: Option<(Duration, Duration, bool)>,
+    /// How often the tool's workers had been restarted when the call ended.
+    pub(crate) restarts: u32,
 }

@@ -1,7 +1,9 @@
 //! `Fanout`: sends every tool call of one turn at once and collects the replies.
 //!
 //! One hand-written future per turn, instead of one boxed future per call: it sends each call
-//! to its worker's mailbox (at most `max_tool_calls_in_flight` at a time, in call order), polls
+//! to its worker's mailbox (at most `max_tool_calls_in_flight` at a time, in call order, and,
+//! when the swarm caps tool calls across all runs, each holding one of its permits, which
+//! waiting calls get first come first served), polls
 //! the reply channels in place, and keeps a single timer armed for the earliest per-call
 //! deadline or retry backoff. Outputs and timings go straight into the turn's [`Call`]s. Every
 //! call ends with a result or a [`ToolError`], never a hang: a closed mailbox, a dropped reply
@@ -16,13 +18,14 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use actix::prelude::SendError;
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
 use tokio::time::Sleep;
+use tokio_util::sync::PollSemaphore;
 
 use super::call::{Call, Plan};
 use crate::item::Item;
 use crate::tool::scope::RunScope;
-use crate::tool::{ToolCall, ToolEntry, ToolError, ToolReply, args};
+use crate::tool::{ToolCall, ToolContext, ToolEntry, ToolError, ToolReply, args};
 
 /// Where one tool call stands.
 enum State {
@@ -48,6 +51,8 @@ struct Job {
     attempts: u32,
     /// When the first attempt was sent, from the start of the run.
     start: Duration,
+    /// Its permit under the swarm-wide cap, while an attempt is in flight.
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 /// The tool calls of one turn, in flight. Resolves when every call has an outcome.
@@ -68,6 +73,8 @@ pub(crate) struct Fanout<'a> {
     default_timeout: Duration,
     /// The run the calls belong to, passed to each worker.
     scope: Arc<RunScope>,
+    /// The swarm-wide cap on tool calls in flight, if there is one.
+    global: Option<PollSemaphore>,
     /// One timer for the earliest deadline or backoff, and what it is armed for.
     timer: Option<Pin<Box<Sleep>>>,
     armed: Option<Instant>,
@@ -79,6 +86,8 @@ enum Step {
     Done,
     /// It waits for room under the in-flight cap.
     Blocked,
+    /// It waits for a permit under the swarm-wide cap (the semaphore wakes the turn).
+    Queued,
     /// It waits for its reply (due by then) or for its backoff to end.
     WaitUntil(Instant),
 }
@@ -92,6 +101,7 @@ impl<'a> Fanout<'a> {
         cap: usize,
         default_timeout: Duration,
         scope: Arc<RunScope>,
+        global: Option<Arc<tokio::sync::Semaphore>>,
     ) -> Self {
         let jobs = calls
             .iter()
@@ -102,6 +112,7 @@ impl<'a> Fanout<'a> {
                 state: State::Waiting,
                 attempts: 0,
                 start: Duration::ZERO,
+                permit: None,
             })
             .collect();
         Fanout {
@@ -113,6 +124,7 @@ impl<'a> Fanout<'a> {
             in_flight: 0,
             default_timeout,
             scope,
+            global: global.map(PollSemaphore::new),
             timer: None,
             armed: None,
         }
@@ -172,18 +184,24 @@ impl<'a> Fanout<'a> {
             attempt = job.attempts
         );
         let (reply, answer) = oneshot::channel();
+        let timeout = entry.def.options().timeout.unwrap_or(self.default_timeout);
+        let deadline = later(now, timeout);
+        let context = ToolContext::new(
+            Arc::from(call_id),
+            Arc::clone(&self.scope),
+            tokio::time::Instant::from_std(deadline),
+        );
         let call = ToolCall {
             span,
             arguments,
             reply,
-            scope: Some(Arc::clone(&self.scope)),
+            context,
         };
         match entry.worker.try_send(call) {
             Ok(()) => {
-                let timeout = entry.def.options().timeout.unwrap_or(self.default_timeout);
                 job.state = State::Sent {
                     reply: answer,
-                    deadline: later(now, timeout),
+                    deadline,
                 };
                 self.in_flight += 1;
                 Ok(())
@@ -202,10 +220,16 @@ impl<'a> Fanout<'a> {
     /// Records how an attempt ended: the call is done (its output goes into its `Call`), or,
     /// for idempotent tools, retried after a backoff. Replacing the state drops the attempt's
     /// reply channel, so a timed-out worker stops.
-    fn settle(&mut self, j: usize, result: Result<String, ToolError>, now: Instant) {
+    fn settle(
+        &mut self,
+        j: usize,
+        (result, restarts): (Result<String, ToolError>, u32),
+        now: Instant,
+    ) {
         if matches!(self.jobs[j].state, State::Sent { .. }) {
             self.in_flight -= 1;
         }
+        self.jobs[j].permit = None;
         let pos = self.jobs[j].pos;
         let retries = self.entry(pos).map_or(0, |entry| {
             let options = entry.def.options();
@@ -228,36 +252,73 @@ impl<'a> Fanout<'a> {
                 let end = now.saturating_duration_since(self.started);
                 let call = &mut self.calls[pos];
                 call.timing = Some((job.start, end, result.is_ok()));
+                call.restarts = restarts;
                 call.output = Some(result.unwrap_or_else(|e| e.to_output()));
             }
         }
     }
 
-    /// Moves job `j` as far as it can go now.
-    fn step(&mut self, j: usize, now: Instant, cx: &mut Context<'_>) -> Step {
+    /// Moves job `j` as far as it can go now. `queued` says whether an earlier call already
+    /// waits for a swarm-wide permit (later calls then wait behind it, in call order).
+    fn step(&mut self, j: usize, now: Instant, queued: bool, cx: &mut Context<'_>) -> Step {
         loop {
+            let restarts = |entry: Option<&ToolEntry>| entry.map_or(0, |e| e.def.restarts());
             let result = match &mut self.jobs[j].state {
                 State::Done => return Step::Done,
                 State::Waiting if self.in_flight >= self.cap => return Step::Blocked,
                 State::Backoff { until } if *until > now => return Step::WaitUntil(*until),
-                State::Waiting | State::Backoff { .. } => match self.send(j, now) {
-                    Ok(()) => continue, // poll the fresh reply channel to register interest
-                    Err(e) => Err(e),
-                },
+                State::Waiting | State::Backoff { .. } => {
+                    if !self.take_permit(j, queued, cx) {
+                        return Step::Queued;
+                    }
+                    match self.send(j, now) {
+                        Ok(()) => continue, // poll the fresh reply channel to register interest
+                        Err(e) => (Err(e), restarts(self.entry(self.jobs[j].pos))),
+                    }
+                }
                 State::Sent { reply, deadline } => match Pin::new(reply).poll(cx) {
-                    Poll::Ready(Ok(result)) => result.map_err(|e| *e),
-                    Poll::Ready(Err(_)) => Err(ToolError::Unavailable {
-                        tool: self.tool_name(j),
-                        reason: "its worker dropped the call".to_owned(),
-                    }),
-                    Poll::Pending if *deadline <= now => Err(ToolError::TimedOut {
-                        tool: self.tool_name(j),
-                        after: self.timeout(self.jobs[j].pos),
-                    }),
+                    Poll::Ready(Ok(reply)) => (reply.result.map_err(|e| *e), reply.restarts),
+                    Poll::Ready(Err(_)) => (
+                        Err(ToolError::Unavailable {
+                            tool: self.tool_name(j),
+                            reason: "its worker dropped the call".to_owned(),
+                        }),
+                        restarts(self.entry(self.jobs[j].pos)),
+                    ),
+                    Poll::Pending if *deadline <= now => (
+                        Err(ToolError::TimedOut {
+                            tool: self.tool_name(j),
+                            after: self.timeout(self.jobs[j].pos),
+                        }),
+                        restarts(self.entry(self.jobs[j].pos)),
+                    ),
                     Poll::Pending => return Step::WaitUntil(*deadline),
                 },
             };
             self.settle(j, result, now);
+        }
+    }
+
+    /// Gets job `j` a permit under the swarm-wide cap, if there is one; `false` if it must
+    /// wait (the semaphore then wakes the turn, or an earlier call waits already).
+    fn take_permit(&mut self, j: usize, queued: bool, cx: &mut Context<'_>) -> bool {
+        let Some(global) = &mut self.global else {
+            return true;
+        };
+        if self.jobs[j].permit.is_some() {
+            return true;
+        }
+        if queued {
+            return false;
+        }
+        match global.poll_acquire(cx) {
+            Poll::Ready(Some(permit)) => {
+                self.jobs[j].permit = Some(permit);
+                true
+            }
+            // The semaphore is never closed; a closed one would mean no cap.
+            Poll::Ready(None) => true,
+            Poll::Pending => false,
         }
     }
 
@@ -274,13 +335,17 @@ impl Future for Fanout<'_> {
         let this = &mut *self;
         loop {
             let now = Instant::now();
-            let (mut pending, mut blocked) = (false, false);
+            let (mut pending, mut blocked, mut queued) = (false, false, false);
             let mut wake_at: Option<Instant> = None;
-            // In call order, so calls held back by the cap go out in call order.
+            // In call order, so calls held back by the caps go out in call order.
             for j in 0..this.jobs.len() {
-                match this.step(j, now, cx) {
+                match this.step(j, now, queued, cx) {
                     Step::Done => {}
                     Step::Blocked => blocked = true,
+                    Step::Queued => {
+                        queued = true;
+                        pending = true;
+                    }
                     Step::WaitUntil(at) => {
                         pending = true;
                         wake_at = Some(wake_at.map_or(at, |w| w.min(at)));

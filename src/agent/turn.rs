@@ -198,6 +198,7 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
         // start (agents used as tools) take their turns from this run's and report them.
         let scope = RunScope::new(
             conv.trace_id.clone(),
+            Arc::clone(&spec.name),
             conv.limits.max_turns.saturating_sub(conv.turns),
         );
         let cancelled_now = fan_out(core, spec, &conv, &mut calls, &scope).await;
@@ -231,9 +232,13 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
                 Plan::Handoff(slot) => target = Some(slot),
                 Plan::Decided => {} // reported when it was decided (`report_decided`)
                 Plan::Tool(entry, _) => {
-                    let (start, end, ok) = call.timing.unwrap_or((now, now, false));
+                    let timing = call.timing.unwrap_or((now, now, false));
                     let name = Arc::clone(entry.def.shared_name());
-                    report_call(&mut conv, spec, turn, name, &call_id, (start, end, ok));
+                    let done = Ended {
+                        timing,
+                        restarts: call.restarts,
+                    };
+                    report_call(&mut conv, spec, turn, name, &call_id, done);
                 }
             }
             conv.items.push(Item::function_call_output(call_id, output));
@@ -278,6 +283,13 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
     }
 }
 
+/// How a tool call ended: start, end, whether it produced a result, and its tool's restart
+/// count then.
+struct Ended {
+    timing: (Duration, Duration, bool),
+    restarts: u32,
+}
+
 /// Reports a call that ended (or was refused) in the timeline and to a streamed run's listener.
 fn report_call(
     conv: &mut Conversation,
@@ -285,14 +297,19 @@ fn report_call(
     turn: u32,
     name: Arc<str>,
     call_id: &str,
-    (start, end, ok): (Duration, Duration, bool),
+    ended: Ended,
 ) {
+    let Ended {
+        timing: (start, end, ok),
+        restarts,
+    } = ended;
     if let Some(events) = &conv.events {
         events.send(StreamEvent::ToolCall {
             agent: Arc::clone(&spec.name),
             name: Arc::clone(&name),
             call_id: call_id.to_owned(),
             ok,
+            restarts,
         });
     }
     conv.timeline.push(Event {
@@ -304,6 +321,7 @@ fn report_call(
             name,
             call_id: call_id.to_owned(),
             ok,
+            restarts,
         },
     });
 }
@@ -321,7 +339,11 @@ fn report_decided(conv: &mut Conversation, spec: &AgentSpec, turn: u32, calls: &
         };
         let (name, call_id) = (Arc::<str>::from(name.as_str()), call_id.clone());
         call.timing = Some((at, at, false));
-        report_call(conv, spec, turn, name, &call_id, (at, at, false));
+        let ended = Ended {
+            timing: (at, at, false),
+            restarts: 0,
+        };
+        report_call(conv, spec, turn, name, &call_id, ended);
     }
 }
 
@@ -358,6 +380,7 @@ fn plan_turn(
                 plan: Plan::Decided,
                 output: Some(output),
                 timing: None,
+                restarts: 0,
             });
             continue;
         }
@@ -408,6 +431,7 @@ fn plan_turn(
             plan,
             output,
             timing: None,
+            restarts: 0,
         });
     }
     calls
@@ -431,6 +455,7 @@ async fn fan_out(
             .unwrap_or(run.max_tool_calls_in_flight),
         own.tool_timeout.unwrap_or(run.tool_timeout),
         Arc::clone(scope),
+        core.tool_permits.clone(),
     );
     if fanout.is_empty() {
         return false;

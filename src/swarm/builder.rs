@@ -13,9 +13,11 @@ use super::{AgentSlot, Core, Swarm};
 use crate::agent::{Agent, AgentActor, AgentSpec, Limits, ShardAgent};
 use crate::handoff::{self, HandoffStyle};
 use crate::model::SharedModel;
+use crate::tool::body::Dynamic;
 use crate::tool::def::check_name;
 use crate::tool::{
-    BlockingTool, Tool, ToolCall, ToolDef, ToolDefError, ToolEntry, ToolOptions, actor, pool,
+    BlockingTool, DynamicTool, Tool, ToolCall, ToolDef, ToolDefError, ToolEntry, ToolOptions,
+    actor, pool,
 };
 
 /// Why a swarm could not start.
@@ -140,6 +142,8 @@ pub struct SwarmBuilder {
     limits: Limits,
     handoff_style: HandoffStyle,
     worker_threads: Option<usize>,
+    /// The cap on tool calls in flight across all runs.
+    tool_calls_in_flight: Option<usize>,
     /// Run with the new swarm once it has started (agents used as tools keep a handle).
     on_start: Vec<OnStart>,
 }
@@ -196,6 +200,14 @@ impl SwarmBuilder {
         self
     }
 
+    /// Caps the tool calls in flight at once across all runs of the swarm (default: no cap
+    /// beyond each tool's `max_concurrency` and each run's `max_tool_calls_in_flight`). Calls
+    /// past it wait, and are served in the order they began to wait.
+    pub fn swarm_tool_calls_in_flight(mut self, calls: usize) -> Self {
+        self.tool_calls_in_flight = Some(calls);
+        self
+    }
+
     /// Calls `hook` with the swarm once [`start`](Self::start) has started it.
     pub(crate) fn on_start(mut self, hook: impl FnOnce(&Swarm) + Send + 'static) -> Self {
         self.on_start.push(Box::new(hook));
@@ -212,6 +224,25 @@ impl SwarmBuilder {
         let def = ToolDef::new::<T::Args>(tool.name(), tool.description(), options);
         self.pending(def, move |def, inside| {
             let factory: actor::Factory<T> = Arc::new(move || tool.clone());
+            actor::start(factory, def, &inside.shards)
+        })
+    }
+
+    /// Adds a tool whose argument schema is data ([`DynamicTool`]): declared in a file,
+    /// listed by a server. It runs on the same worker actors as a typed async [`Tool`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use baton::{Swarm, tool::{DynamicTool, ToolOptions}};
+    /// # fn register(tool: Arc<dyn DynamicTool>) -> baton::swarm::SwarmBuilder {
+    /// Swarm::builder().dynamic_tool(tool, ToolOptions::default())
+    /// # }
+    /// ```
+    pub fn dynamic_tool(self, tool: Arc<dyn DynamicTool>, options: ToolOptions) -> Self {
+        let def = ToolDef::from_schema(tool.name(), tool.description(), tool.parameters(), options);
+        self.pending(def, move |def, inside| {
+            let body = Dynamic(tool);
+            let factory: actor::Factory<Dynamic> = Arc::new(move || body.clone());
             actor::start(factory, def, &inside.shards)
         })
     }
@@ -267,6 +298,7 @@ impl SwarmBuilder {
             tools,
             limits,
             worker_threads,
+            tool_calls_in_flight,
             on_start,
             ..
         } = self;
@@ -277,6 +309,7 @@ impl SwarmBuilder {
                     inside.shards.len(),
                     limits,
                     inside.system.clone(),
+                    tool_calls_in_flight,
                 ));
                 for tool in tools {
                     let workers = (tool.start)(&inside);

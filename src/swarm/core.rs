@@ -56,11 +56,18 @@ pub(crate) struct Core {
     pub(crate) cancel: CancellationToken,
     /// Counts runs in flight (each conversation holds a token), so shutdown can wait for them.
     pub(crate) tracker: TaskTracker,
+    /// The cap on tool calls in flight across all runs, if set: one permit per call.
+    pub(crate) tool_permits: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Core {
     /// A core with `shards` empty shards.
-    pub(crate) fn new(shards: usize, limits: Limits, system: ArbiterHandle) -> Self {
+    pub(crate) fn new(
+        shards: usize,
+        limits: Limits,
+        system: ArbiterHandle,
+        tool_calls_in_flight: Option<usize>,
+    ) -> Self {
         Core {
             shards: (0..shards.max(1)).map(|_| Shard::default()).collect(),
             next_shard: AtomicUsize::new(0),
@@ -68,6 +75,8 @@ impl Core {
             system,
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
+            tool_permits: tool_calls_in_flight
+                .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1)))),
         }
     }
 

@@ -1,12 +1,16 @@
 //! `ToolActor`: the worker actor of one async tool on one shard.
 //!
-//! Its mailbox takes [`ToolCall`]s from the turn loops of its shard. The handler only starts
-//! the call as a task on the shard's event loop and returns, so a slow call never blocks the
-//! mailbox and the calls of one turn run at once. A semaphore shared by the tool's actors on
-//! every shard enforces `max_concurrency`; a call whose caller gave up (timeout, shutdown)
-//! while it waited for a permit never starts. A panic is caught: that call gets an error
-//! output, the other calls carry on, and the actor takes a fresh tool instance from its
-//! factory before its next call. A factory that panics is caught too ([`Broken`]): calls get
+//! It serves any [`Body`]: a typed [`Tool`](super::Tool) or a
+//! [`DynamicTool`](super::DynamicTool). Its mailbox takes [`ToolCall`]s from the turn loops of
+//! its shard. The handler only starts the call as a task on the shard's event loop and
+//! returns, so a slow call never blocks the mailbox and the calls of one turn run at once. A
+//! semaphore shared by the tool's actors on every shard enforces `max_concurrency`; a call
+//! whose caller gave up (timeout, shutdown) while it waited for a permit never starts. Each
+//! call runs inside its [`ToolContext`]; when its caller gives up while it runs, the context's
+//! signal fires and the call is polled for up to [`CANCEL_GRACE`] more to clean up, then
+//! dropped. A panic is caught: that call gets an error output, the other calls carry on, and
+//! the actor takes a fresh tool instance from its factory before its next call (the tool's
+//! restart count, which the run's events show, goes up). A factory that panics is caught too ([`Broken`]): calls get
 //! an error output while there is no instance, and the factory is tried again after a pause
 //! that doubles from [`FIRST_RETRY`] to [`MAX_RETRY`].
 
@@ -21,9 +25,9 @@ use futures::FutureExt as _;
 use tokio::sync::{Semaphore, oneshot};
 use tracing::Instrument as _;
 
-use super::args::into_typed;
+use super::body::Body;
 use super::error::panic_message;
-use super::{Tool, ToolCall, ToolDef, ToolError, ToolReply, reply_of};
+use super::{CALL_CONTEXT, CANCEL_GRACE, ToolCall, ToolContext, ToolDef, ToolError, ToolReply};
 
 /// Makes tool instances: once at start, and again after a panic.
 pub(crate) type Factory<T> = Arc<dyn Fn() -> T + Send + Sync>;
@@ -70,7 +74,7 @@ pub(crate) fn make<T>(factory: &(dyn Fn() -> T + Send + Sync)) -> Result<T, Stri
 }
 
 /// The worker actor of an async tool.
-pub(crate) struct ToolActor<T: Tool> {
+pub(crate) struct ToolActor<T: Body> {
     /// The instance new calls use; `None` while the factory panics.
     tool: Option<Arc<T>>,
     /// Where fresh instances come from.
@@ -85,7 +89,7 @@ pub(crate) struct ToolActor<T: Tool> {
     broken: Option<Broken>,
 }
 
-impl<T: Tool> ToolActor<T> {
+impl<T: Body> ToolActor<T> {
     /// Makes a fresh instance; if the factory panics, schedules the next try.
     fn renew(&mut self, ctx: &mut Context<Self>) {
         match make(&*self.factory) {
@@ -111,7 +115,7 @@ impl<T: Tool> ToolActor<T> {
     }
 }
 
-impl<T: Tool> Actor for ToolActor<T> {
+impl<T: Body> Actor for ToolActor<T> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
@@ -119,7 +123,7 @@ impl<T: Tool> Actor for ToolActor<T> {
     }
 }
 
-impl<T: Tool> Handler<ToolCall> for ToolActor<T> {
+impl<T: Body> Handler<ToolCall> for ToolActor<T> {
     type Result = ();
 
     fn handle(&mut self, call: ToolCall, ctx: &mut Context<Self>) {
@@ -140,8 +144,12 @@ impl<T: Tool> Handler<ToolCall> for ToolActor<T> {
             arguments,
             reply,
             span,
-            scope,
+            context,
         } = call;
+        let answer = |error: ToolError| ToolReply {
+            result: Err(Box::new(error)),
+            restarts: self.def.restarts(),
+        };
         let Some(tool) = &self.tool else {
             let error = match &self.broken {
                 Some(broken) => broken.error(self.def.name()),
@@ -150,16 +158,16 @@ impl<T: Tool> Handler<ToolCall> for ToolActor<T> {
                     reason: "it has no instance".to_owned(),
                 },
             };
-            let _ = reply.send(Err(Box::new(error)));
+            let _ = reply.send(answer(error));
             return;
         };
-        let args = match into_typed::<T::Args>(arguments) {
+        let args = match T::parse(arguments) {
             Ok(args) => args,
             Err(message) => {
-                let _ = reply.send(Err(Box::new(ToolError::InvalidArguments {
+                let _ = reply.send(answer(ToolError::InvalidArguments {
                     tool: self.def.name().to_owned(),
                     message,
-                })));
+                }));
                 return;
             }
         };
@@ -169,14 +177,12 @@ impl<T: Tool> Handler<ToolCall> for ToolActor<T> {
             self.limit.clone(),
             Arc::clone(&self.panicked),
             args,
+            context.clone(),
             reply,
         );
         // Each call is a task of its own on the shard, so calls overlap and none holds the
-        // mailbox; it runs inside its run's scope (for tools that start nested runs).
-        match scope {
-            Some(scope) => spawn_traced(super::scope::CALL_SCOPE.scope(scope, call), span),
-            None => spawn_traced(call, span),
-        }
+        // mailbox; it runs inside its context (`ToolContext::current`, and nested runs).
+        spawn_traced(CALL_CONTEXT.scope(context, call), span);
     }
 }
 
@@ -192,14 +198,15 @@ fn spawn_traced(call: impl Future<Output = ()> + 'static, span: tracing::Span) {
 
 /// Runs one call and sends its outcome, every failure turned into a `ToolError`. Stops early,
 /// sending nothing, if the caller gives up (timeout, shutdown): while the call waits for a
-/// permit (it then never starts) or while it runs (it is then dropped). The reply's closing is
-/// polled first, so a call whose caller left is never polled again.
-async fn run_call<T: Tool>(
+/// permit (it then never starts) or while it runs (its context's signal fires, and it is
+/// polled for up to [`CANCEL_GRACE`] more, then dropped).
+async fn run_call<T: Body>(
     tool: Arc<T>,
     def: Arc<ToolDef>,
     limit: Option<Arc<Semaphore>>,
     panicked: Arc<AtomicBool>,
     args: T::Args,
+    context: ToolContext,
     mut reply: oneshot::Sender<ToolReply>,
 ) {
     let _permit = match &limit {
@@ -214,20 +221,34 @@ async fn run_call<T: Tool>(
     if reply.is_closed() {
         return;
     }
+    let call = AssertUnwindSafe(tool.run(def.name(), args, context.clone())).catch_unwind();
+    let mut call = std::pin::pin!(call);
     let outcome = tokio::select! {
         biased;
-        () = reply.closed() => return,
-        outcome = AssertUnwindSafe(tool.call(args)).catch_unwind() => outcome,
+        () = reply.closed() => {
+            // The caller is gone: let the call see it and clean up, within the grace.
+            context.cancel();
+            if let Ok(Err(_)) = tokio::time::timeout(CANCEL_GRACE, &mut call).await {
+                panicked.store(true, Ordering::Relaxed);
+                def.restarted();
+            }
+            return;
+        }
+        outcome = &mut call => outcome,
     };
     if outcome.is_err() {
         panicked.store(true, Ordering::Relaxed);
+        def.restarted();
     }
-    let _ = reply.send(reply_of(def.name(), outcome));
+    let _ = reply.send(ToolReply {
+        result: super::result_of(def.name(), outcome),
+        restarts: def.restarts(),
+    });
 }
 
 /// Starts the tool's worker actor on each shard's arbiter and returns their mailboxes, in
 /// shard order. Each actor makes its first instance on its own shard, as it starts.
-pub(crate) fn start<T: Tool>(
+pub(crate) fn start<T: Body>(
     factory: Factory<T>,
     def: Arc<ToolDef>,
     shards: &[actix::ArbiterHandle],

@@ -2,6 +2,7 @@
 //! it are checked and limited. Built once when a tool is registered, shared by every call.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use schemars::JsonSchema;
@@ -75,6 +76,9 @@ pub struct ToolDef {
     structural: bool,
     /// Limits and retry policy.
     options: ToolOptions,
+    /// How often the tool's workers were restarted (a fresh instance after a panic), across
+    /// every shard and pool thread.
+    restarts: AtomicU32,
 }
 
 impl ToolDef {
@@ -125,6 +129,7 @@ impl ToolDef {
             typed_parse: None,
             structural: false,
             options,
+            restarts: AtomicU32::new(0),
         })
     }
 
@@ -146,6 +151,19 @@ impl ToolDef {
     /// The tool's options.
     pub fn options(&self) -> &ToolOptions {
         &self.options
+    }
+
+    /// How often the tool's workers have been restarted after a panic.
+    pub fn restarts(&self) -> u32 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
+    /// Counts a restart (a call panicked; its worker takes a fresh instance); returns the new
+    /// count.
+    pub(crate) fn restarted(&self) -> u32 {
+        self.restarts
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1)
     }
 
     /// The typed parser of a tool defined in Rust.

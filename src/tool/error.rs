@@ -77,6 +77,19 @@ pub enum ToolError {
 }
 
 impl ToolError {
+    /// A [`ToolError::Failed`]: tool `tool` ran and failed with `message`.
+    ///
+    /// ```
+    /// let error = baton::tool::ToolError::failed("weather", "no such city");
+    /// assert_eq!(error.to_output(), "error: tool `weather` failed: no such city");
+    /// ```
+    pub fn failed(tool: impl Into<String>, message: impl Into<String>) -> Self {
+        ToolError::Failed {
+            tool: tool.into(),
+            message: message.into(),
+        }
+    }
+
     /// Returns the text sent to the model as this call's output.
     pub fn to_output(&self) -> String {
         format!("error: {self}")

@@ -12,16 +12,24 @@
 
 pub(crate) mod actor;
 pub(crate) mod args;
+pub(crate) mod body;
 pub mod builtin;
+mod context;
 pub(crate) mod def;
+mod dynamic;
 mod error;
+mod output;
 pub(crate) mod pool;
 mod registry;
 pub(crate) mod scope;
 
+pub(crate) use context::CALL_CONTEXT;
+pub use context::{CANCEL_GRACE, ToolContext};
 pub use def::{ToolDef, ToolDefError, ToolOptions};
+pub use dynamic::DynamicTool;
 pub use error::ToolError;
 pub(crate) use error::panic_message;
+pub use output::ToolOutput;
 pub(crate) use registry::{ToolEntry, ToolRegistry};
 
 use std::future::Future;
@@ -120,30 +128,19 @@ pub(crate) fn output_text<T: Serialize + 'static>(output: T) -> Result<String, s
     })
 }
 
-/// Turns how a call ended (its result, or the panic `catch_unwind` caught) into its reply to
-/// the turn loop, every failure a [`ToolError`] naming `tool`.
-pub(crate) fn reply_of<O: Serialize + 'static, E: std::fmt::Display>(
+/// Turns how a call ended (its output text or error, or the panic `catch_unwind` caught) into
+/// its result for the turn loop, every failure a [`ToolError`] naming `tool`.
+pub(crate) fn result_of(
     tool: &str,
-    ended: std::thread::Result<Result<O, E>>,
-) -> ToolReply {
-    let error = match ended {
-        Ok(Ok(output)) => match output_text(output) {
-            Ok(text) => return Ok(text),
-            Err(e) => ToolError::Failed {
-                tool: tool.to_owned(),
-                message: format!("its output is not serializable: {e}"),
-            },
-        },
-        Ok(Err(e)) => ToolError::Failed {
-            tool: tool.to_owned(),
-            message: e.to_string(),
-        },
-        Err(payload) => ToolError::Panicked {
+    ended: std::thread::Result<Result<String, ToolError>>,
+) -> Result<String, Box<ToolError>> {
+    match ended {
+        Ok(result) => result.map_err(Box::new),
+        Err(payload) => Err(Box::new(ToolError::Panicked {
             tool: tool.to_owned(),
             message: error::panic_message(&*payload),
-        },
-    };
-    Err(Box::new(error))
+        })),
+    }
 }
 
 /// A call sent to a tool's worker actor; the reply comes back on `reply`.
@@ -160,10 +157,17 @@ pub(crate) struct ToolCall {
     pub(crate) arguments: args::Arguments,
     /// Where the output goes. A dropped receiver means the caller gave up (timeout, shutdown).
     pub(crate) reply: tokio::sync::oneshot::Sender<ToolReply>,
-    /// The run the call belongs to (`scope`), for tools that start nested runs.
-    pub(crate) scope: Option<std::sync::Arc<scope::RunScope>>,
+    /// The call's id, run, deadline and cancellation signal; the worker runs the call in it.
+    pub(crate) context: ToolContext,
 }
 
-/// What a worker answers: the output, or why there is none (boxed: errors are rare, and the
-/// channel that carries the reply is allocated for every call).
-pub(crate) type ToolReply = Result<String, Box<ToolError>>;
+/// What a worker answers.
+#[derive(Debug)]
+pub(crate) struct ToolReply {
+    /// The output, or why there is none (boxed: errors are rare, and the channel that carries
+    /// the reply is allocated for every call).
+    pub(crate) result: Result<String, Box<ToolError>>,
+    /// How often the tool's workers had been restarted (a fresh instance after a panic) when
+    /// the call ended, across every shard.
+    pub(crate) restarts: u32,
+}

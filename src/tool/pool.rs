@@ -17,7 +17,7 @@ use actix::{Actor, ActorContext as _, Handler, Recipient, SyncArbiter, SyncConte
 
 use super::actor::{Broken, make};
 use super::args;
-use super::{BlockingTool, ToolCall, ToolDef, ToolError, reply_of};
+use super::{BlockingTool, ToolCall, ToolDef, ToolError, ToolReply, output_text, result_of};
 
 /// Makes the instances of a blocking tool, one per pool thread.
 type Factory<T> = Arc<dyn Fn() -> T + Send + Sync>;
@@ -98,27 +98,40 @@ impl<T: BlockingTool> Handler<ToolCall> for PoolWorker<T> {
                     reason: "it has no instance".to_owned(),
                 },
             };
-            let _ = call.reply.send(Err(Box::new(error)));
+            let _ = call.reply.send(ToolReply {
+                result: Err(Box::new(error)),
+                restarts: self.def.restarts(),
+            });
             return;
         };
-        let reply = match args::into_typed::<T::Args>(call.arguments) {
+        let name = self.def.name();
+        let result = match args::into_typed::<T::Args>(call.arguments) {
             Err(message) => Err(Box::new(ToolError::InvalidArguments {
-                tool: self.def.name().to_owned(),
+                tool: name.to_owned(),
                 message,
             })),
             Ok(args) => {
-                let ended = std::panic::catch_unwind(AssertUnwindSafe(|| tool.call(args)));
+                // The call sees its context through `ToolContext::current`.
+                let ended = call.context.enter_thread(|| {
+                    std::panic::catch_unwind(AssertUnwindSafe(|| match tool.call(args) {
+                        Ok(output) => output_text(output).map_err(|e| {
+                            ToolError::failed(name, format!("its output is not serializable: {e}"))
+                        }),
+                        Err(e) => Err(ToolError::failed(name, e.to_string())),
+                    }))
+                });
                 if ended.is_err() {
-                    tracing::warn!(
-                        tool = self.def.name(),
-                        "tool panicked; rebuilding its worker"
-                    );
+                    tracing::warn!(tool = name, "tool panicked; rebuilding its worker");
+                    self.def.restarted();
                     ctx.stop(); // the SyncArbiter builds a fresh worker on this thread
                 }
-                reply_of(self.def.name(), ended)
+                result_of(name, ended)
             }
         };
-        let _ = call.reply.send(reply);
+        let _ = call.reply.send(ToolReply {
+            result,
+            restarts: self.def.restarts(),
+        });
     }
 }
 

@@ -1,8 +1,8 @@
 //! `RunScope`: what a tool call knows of the run that made it, for tools that start runs of
 //! their own (agents used as tools).
 //!
-//! The turn loop makes one scope per turn and every call of the turn carries it to its worker,
-//! which runs the call inside it (a tokio task-local, so the `Tool` trait is unchanged). An
+//! The turn loop makes one scope per turn and every call of the turn carries it to its worker
+//! inside its [`ToolContext`](super::ToolContext), which the worker runs the call in. An
 //! agent tool reads it to start its nested run under the outer run's trace id and with only
 //! the model turns the outer run has left, and reports the turns and tokens it used, which the
 //! turn loop adds to the outer run after the fan-out. So nested runs count against the outer
@@ -17,6 +17,8 @@ use crate::model::Usage;
 pub(crate) struct RunScope {
     /// The outer run's trace id.
     pub(crate) trace_id: String,
+    /// The agent whose turn it is.
+    pub(crate) agent: std::sync::Arc<str>,
     /// Model turns the outer run may still take (its `max_turns` less those taken).
     pub(crate) turns_left: u32,
     /// What nested runs started by this turn's calls used (never locked across an await).
@@ -24,10 +26,11 @@ pub(crate) struct RunScope {
 }
 
 impl RunScope {
-    /// A scope for a turn of the run `trace_id` with `turns_left` turns to spare.
-    pub(crate) fn new(trace_id: String, turns_left: u32) -> Arc<Self> {
+    /// A scope for a turn of `agent` in the run `trace_id`, with `turns_left` turns to spare.
+    pub(crate) fn new(trace_id: String, agent: Arc<str>, turns_left: u32) -> Arc<Self> {
         Arc::new(RunScope {
             trace_id,
+            agent,
             turns_left,
             used: Mutex::new(Usage::default()),
         })
@@ -49,14 +52,4 @@ impl RunScope {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-tokio::task_local! {
-    /// The scope of the tool call running in this task, if its worker set one.
-    pub(crate) static CALL_SCOPE: Arc<RunScope>;
-}
-
-/// The scope of the calling task's tool call, if any.
-pub(crate) fn current() -> Option<Arc<RunScope>> {
-    CALL_SCOPE.try_with(Arc::clone).ok()
 }

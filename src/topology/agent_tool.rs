@@ -22,8 +22,7 @@ use serde::Deserialize;
 
 use crate::run::RunInput;
 use crate::swarm::WeakSwarm;
-use crate::tool::Tool;
-use crate::tool::scope;
+use crate::tool::{Tool, ToolContext};
 
 /// The arguments of an agent tool.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -98,11 +97,12 @@ impl Tool for AgentTool {
             .and_then(WeakSwarm::upgrade)
             .ok_or_else(|| AgentToolError::NotRunning(self.agent.clone()))?;
         let input = RunInput::Text(args.input);
-        let result = match scope::current() {
+        let result = match ToolContext::current() {
             // Inside a run's tool call: a nested run on its trace and turn budget, whose
             // turns and tokens count as the outer run's.
-            Some(outer) => {
-                let result = swarm.run_nested(&self.agent, input, &outer).await;
+            Some(context) => {
+                let outer = context.run();
+                let result = swarm.run_nested(&self.agent, input, outer).await;
                 let used = match &result {
                     Ok(done) => done.usage,
                     Err(error) => error.partial().map(|p| p.usage).unwrap_or_default(),

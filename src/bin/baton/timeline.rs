@@ -27,7 +27,9 @@ pub(crate) fn render(events: &[Event]) -> String {
     for event in events {
         let step = match &event.kind {
             EventKind::Model => "model".to_owned(),
-            EventKind::Tool { name, call_id, ok } => {
+            EventKind::Tool {
+                name, call_id, ok, ..
+            } => {
                 format!("{name} [{call_id}]{}", if *ok { "" } else { " error" })
             }
             EventKind::Handoff { to } => format!("handoff -> {to}"),
