@@ -16,8 +16,8 @@ use crate::model::SharedModel;
 use crate::tool::body::Dynamic;
 use crate::tool::def::check_name;
 use crate::tool::{
-    BlockingTool, DynamicTool, Tool, ToolCall, ToolDef, ToolDefError, ToolEntry, ToolOptions,
-    actor, pool,
+    BlockingFnTool, BlockingTool, DynamicTool, FnTool, SOURCE_STOP_GRACE, Tool, ToolCall, ToolDef,
+    ToolDefError, ToolEntry, ToolOptions, ToolSource, ToolSourceError, actor, pool,
 };
 
 /// Why a swarm could not start.
@@ -30,6 +30,9 @@ pub enum SwarmError {
     /// The runtime threads could not be started.
     #[error("cannot start the swarm's runtime: {0}")]
     Runtime(std::io::Error),
+    /// A tool source could not start.
+    #[error(transparent)]
+    Source(#[from] ToolSourceError),
 }
 
 impl From<std::io::Error> for SwarmError {
@@ -144,6 +147,8 @@ pub struct SwarmBuilder {
     worker_threads: Option<usize>,
     /// The cap on tool calls in flight across all runs.
     tool_calls_in_flight: Option<usize>,
+    /// Sources of tools, started with the swarm.
+    sources: Vec<Arc<dyn ToolSource>>,
     /// Run with the new swarm once it has started (agents used as tools keep a handle).
     on_start: Vec<OnStart>,
 }
@@ -228,6 +233,65 @@ impl SwarmBuilder {
         })
     }
 
+    /// Adds an async tool made of a closure over its argument struct, with default options.
+    ///
+    /// ```
+    /// use baton::Swarm;
+    /// use schemars::JsonSchema;
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Deserialize, JsonSchema)]
+    /// struct City {
+    ///     /// City name.
+    ///     city: String,
+    /// }
+    ///
+    /// let builder = Swarm::builder().tool_fn("weather", "Current weather for a city.", |a: City| async move {
+    ///     Ok::<_, std::convert::Infallible>(format!("sunny in {}", a.city))
+    /// });
+    /// # let _ = builder;
+    /// ```
+    pub fn tool_fn<A, F>(self, name: &str, description: &str, function: F) -> Self
+    where
+        FnTool<A, F>: Tool,
+    {
+        self.tool_with(
+            FnTool::new(name, description, function),
+            ToolOptions::default(),
+        )
+    }
+
+    /// As [`tool_fn`](Self::tool_fn), with options.
+    pub fn tool_fn_with<A, F>(
+        self,
+        name: &str,
+        description: &str,
+        options: ToolOptions,
+        function: F,
+    ) -> Self
+    where
+        FnTool<A, F>: Tool,
+    {
+        self.tool_with(FnTool::new(name, description, function), options)
+    }
+
+    /// Adds a CPU-bound or blocking tool made of a closure over its argument struct, run on a
+    /// thread pool of its own (`options.max_concurrency` threads, default one per core).
+    pub fn blocking_fn<A, F>(
+        self,
+        name: &str,
+        description: &str,
+        options: ToolOptions,
+        function: F,
+    ) -> Self
+    where
+        BlockingFnTool<A, F>: BlockingTool,
+        F: Send + Sync + 'static,
+    {
+        let tool = BlockingFnTool::new(name, description, function);
+        self.blocking_tool(move || tool.clone(), options)
+    }
+
     /// Adds a tool whose argument schema is data ([`DynamicTool`]): declared in a file,
     /// listed by a server. It runs on the same worker actors as a typed async [`Tool`].
     ///
@@ -284,77 +348,123 @@ impl SwarmBuilder {
         self
     }
 
-    /// Checks the definition and starts the swarm's actors on a `System` thread of its own.
+    /// Adds a source of tools that must be started first (a server to spawn, a connection to
+    /// open): the swarm starts it on its `System` thread before any agent, registers the
+    /// tools it lists, and stops it at shutdown.
+    pub fn tool_source(mut self, source: Arc<dyn ToolSource>) -> Self {
+        self.sources.push(source);
+        self
+    }
+
+    /// Checks the definition and starts the swarm's actors on a `System` thread of its own:
+    /// first its tool sources, then the tool workers, then the agents.
     ///
-    /// Blocks briefly while the threads start; safe to call from inside an async runtime.
+    /// Blocks briefly while the threads (and tool sources) start; safe to call from inside an
+    /// async runtime.
     ///
     /// # Errors
     ///
-    /// [`SwarmError::Invalid`] lists every problem found; [`SwarmError::Runtime`] if threads
-    /// could not be started.
+    /// [`SwarmError::Invalid`] lists every problem found (before any thread starts, unless
+    /// the swarm has tool sources, whose tools are known only once they started);
+    /// [`SwarmError::Source`] if a tool source could not start (those started are stopped
+    /// again); [`SwarmError::Runtime`] if threads could not be started.
     pub fn start(self) -> Result<Swarm, SwarmError> {
-        let specs = self.check()?;
+        if self.sources.is_empty() {
+            self.check()?;
+        }
+        let threads = self.worker_threads.unwrap_or_else(default_threads);
+        let (system, built) = SystemThread::start(threads, move |inside| self.build(inside))?;
+        match built {
+            Ok((core, on_start)) => {
+                let swarm = Swarm::new(core, system);
+                for hook in on_start {
+                    hook(&swarm);
+                }
+                Ok(swarm)
+            }
+            Err(error) => {
+                system.stop();
+                Err(error)
+            }
+        }
+    }
+
+    /// Inside the `System`: starts the tool sources, checks the whole, then starts the tool
+    /// workers and the agents on every shard. Returns the core and the start hooks.
+    async fn build(mut self, inside: Inside) -> Result<(Arc<Core>, Vec<OnStart>), SwarmError> {
+        let mut started: Vec<Arc<dyn ToolSource>> = Vec::new();
+        for source in std::mem::take(&mut self.sources) {
+            match source.start().await {
+                Ok(tools) => {
+                    for listed in tools {
+                        self = self.dynamic_tool(listed.tool, listed.options);
+                    }
+                    started.push(source);
+                }
+                Err(error) => {
+                    stop_sources(&started).await;
+                    return Err(SwarmError::Source(error));
+                }
+            }
+        }
+        let specs = match self.check() {
+            Ok(specs) => specs,
+            Err(error) => {
+                stop_sources(&started).await;
+                return Err(error);
+            }
+        };
         let SwarmBuilder {
             tools,
             limits,
-            worker_threads,
             tool_calls_in_flight,
             on_start,
             ..
         } = self;
-        let (system, core) = SystemThread::start(
-            worker_threads.unwrap_or_else(default_threads),
-            move |inside| {
-                let core = Arc::new(Core::new(
-                    inside.shards.len(),
-                    limits,
-                    inside.system.clone(),
-                    tool_calls_in_flight,
-                ));
-                for tool in tools {
-                    let workers = (tool.start)(&inside);
-                    for (shard, worker) in core.shards.iter().zip(workers) {
-                        shard.tools.insert(ToolEntry {
-                            def: Arc::clone(&tool.def),
-                            worker,
-                        });
-                    }
-                }
-                let specs: Vec<Arc<AgentSpec>> = specs.into_iter().map(Arc::new).collect();
-                for (index, (shard, arbiter)) in core.shards.iter().zip(&inside.shards).enumerate()
-                {
-                    for spec in &specs {
-                        let tools = spec
-                            .tools
-                            .iter()
-                            .filter_map(|name| shard.tools.get(name))
-                            .collect();
-                        let actor = AgentActor {
-                            agent: Arc::new(ShardAgent {
-                                spec: Arc::clone(spec),
-                                tools,
-                            }),
-                            core: Arc::clone(&core),
-                            shard: index,
-                        };
-                        let addr = crate::mailbox::start_unbounded(arbiter, move || actor);
-                        shard.agents.insert(
-                            spec.name.to_string(),
-                            Arc::new(AgentSlot {
-                                spec: Arc::clone(spec),
-                                addr,
-                            }),
-                        );
-                    }
-                }
-                core
-            },
-        )?;
-        let swarm = Swarm::new(core, system);
-        for hook in on_start {
-            hook(&swarm);
+        let mut core = Core::new(
+            inside.shards.len(),
+            limits,
+            inside.system.clone(),
+            tool_calls_in_flight,
+        );
+        core.sources = started;
+        let core = Arc::new(core);
+        for tool in tools {
+            let workers = (tool.start)(&inside);
+            for (shard, worker) in core.shards.iter().zip(workers) {
+                shard.tools.insert(ToolEntry {
+                    def: Arc::clone(&tool.def),
+                    worker,
+                });
+            }
         }
-        Ok(swarm)
+        let specs: Vec<Arc<AgentSpec>> = specs.into_iter().map(Arc::new).collect();
+        for (index, (shard, arbiter)) in core.shards.iter().zip(&inside.shards).enumerate() {
+            for spec in &specs {
+                let tools = spec
+                    .tools
+                    .iter()
+                    .filter_map(|name| shard.tools.get(name))
+                    .collect();
+                let actor = AgentActor {
+                    agent: Arc::new(ShardAgent {
+                        spec: Arc::clone(spec),
+                        tools,
+                    }),
+                    core: Arc::clone(&core),
+                    shard: index,
+                };
+                let addr = crate::mailbox::start_unbounded(arbiter, move || actor);
+                shard.agents.insert(
+                    spec.name.to_string(),
+                    Arc::new(AgentSlot {
+                        spec: Arc::clone(spec),
+                        addr,
+                    }),
+                );
+            }
+        }
+        Ok((core, on_start))
     }
 
     /// Checks names and references; returns the agents resolved, or every problem.
@@ -462,6 +572,18 @@ impl SwarmBuilder {
             model,
             settings: agent.model_settings.clone(),
             limits: agent.limits,
+        }
+    }
+}
+
+/// Stops `sources`, each within [`SOURCE_STOP_GRACE`].
+pub(crate) async fn stop_sources(sources: &[Arc<dyn ToolSource>]) {
+    for source in sources {
+        if tokio::time::timeout(SOURCE_STOP_GRACE, source.stop())
+            .await
+            .is_err()
+        {
+            tracing::warn!(source = source.name(), "tool source did not stop in time");
         }
     }
 }

@@ -42,7 +42,6 @@ impl Shard {
 }
 
 /// What every part of a running swarm shares.
-#[derive(Debug)]
 pub(crate) struct Core {
     /// The shards, one per arbiter thread.
     pub(crate) shards: Vec<Shard>,
@@ -58,6 +57,8 @@ pub(crate) struct Core {
     pub(crate) tracker: TaskTracker,
     /// The cap on tool calls in flight across all runs, if set: one permit per call.
     pub(crate) tool_permits: Option<Arc<tokio::sync::Semaphore>>,
+    /// The tool sources started with the swarm, stopped at shutdown.
+    pub(crate) sources: Vec<Arc<dyn crate::tool::ToolSource>>,
 }
 
 impl Core {
@@ -77,6 +78,7 @@ impl Core {
             tracker: TaskTracker::new(),
             tool_permits: tool_calls_in_flight
                 .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1)))),
+            sources: Vec::new(),
         }
     }
 
@@ -95,6 +97,19 @@ impl Core {
             .collect();
         names.sort();
         names.join(", ")
+    }
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("shards", &self.shards.len())
+            .field("limits", &self.limits)
+            .field(
+                "sources",
+                &self.sources.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
     }
 }
 

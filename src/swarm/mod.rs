@@ -275,6 +275,7 @@ async fn drain_then_stop(core: Arc<Core>, system: SystemThread, grace: Duration)
             core.tracker.wait().await;
         }
         core.cancel.cancel();
+        builder::stop_sources(&core.sources).await;
         let _ = drained.send(());
     });
     if spawned {

@@ -29,11 +29,12 @@ pub(crate) struct SystemThread {
 }
 
 impl SystemThread {
-    /// Starts the `System` thread and `shards` arbiters, runs `setup` inside the `System`, and
-    /// returns its result.
-    pub(crate) fn start<T, F>(shards: usize, setup: F) -> std::io::Result<(Self, T)>
+    /// Starts the `System` thread and `shards` arbiters, runs `setup` inside the `System`
+    /// (on its runtime, so tasks it spawns live on), and returns its result.
+    pub(crate) fn start<T, F, Fut>(shards: usize, setup: F) -> std::io::Result<(Self, T)>
     where
-        F: FnOnce(Inside) -> T + Send + 'static,
+        F: FnOnce(Inside) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = T> + 'static,
         T: Send + 'static,
     {
         let (started_tx, started_rx) = std::sync::mpsc::channel();
@@ -50,7 +51,7 @@ impl SystemThread {
                         system: System::current().arbiter().clone(),
                         shards: arbiters.iter().map(Arbiter::handle).collect(),
                     };
-                    Ok::<_, std::io::Error>((System::current(), setup(inside), arbiters))
+                    Ok::<_, std::io::Error>((System::current(), setup(inside).await, arbiters))
                 });
                 match started {
                     Ok((system, made, arbiters)) => {

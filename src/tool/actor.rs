@@ -209,7 +209,7 @@ async fn run_call<T: Body>(
     context: ToolContext,
     mut reply: oneshot::Sender<ToolReply>,
 ) {
-    let _permit = match &limit {
+    let permit = match &limit {
         Some(semaphore) => tokio::select! {
             biased;
             () = reply.closed() => return,
@@ -226,7 +226,9 @@ async fn run_call<T: Body>(
     let outcome = tokio::select! {
         biased;
         () = reply.closed() => {
-            // The caller is gone: let the call see it and clean up, within the grace.
+            // The caller is gone: its permit goes to the next call, and the call sees the
+            // signal and may clean up, within the grace.
+            drop(permit);
             context.cancel();
             if let Ok(Err(_)) = tokio::time::timeout(CANCEL_GRACE, &mut call).await {
                 panicked.store(true, Ordering::Relaxed);
@@ -240,6 +242,7 @@ async fn run_call<T: Body>(
         panicked.store(true, Ordering::Relaxed);
         def.restarted();
     }
+    drop(permit);
     let _ = reply.send(ToolReply {
         result: super::result_of(def.name(), outcome),
         restarts: def.restarts(),

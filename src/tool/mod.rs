@@ -2,8 +2,11 @@
 //!
 //! Implement [`Tool`] for async (I/O) work or [`BlockingTool`] for CPU-bound or blocking work
 //! (an async tool's calls share the shard thread of their conversation); both take
-//! typed arguments deserialized from the model's JSON and publish a JSON Schema of them. When a
-//! swarm starts, each async tool gets a `ToolActor` and each blocking tool a
+//! typed arguments deserialized from the model's JSON and publish a JSON Schema of them. A
+//! closure does as well ([`FnTool`], [`BlockingFnTool`]: `SwarmBuilder::tool_fn`). A
+//! [`DynamicTool`] takes JSON checked against a schema that is data (declared in YAML, listed
+//! by a server), with the call's [`ToolContext`]; every call of any tool runs in one (call id,
+//! trace id, agent, deadline, cancellation). When a swarm starts, each async tool gets a `ToolActor` and each blocking tool a
 //! `SyncToolPool` on its own threads; the `ToolRegistry` maps names to their
 //! mailboxes. The turn loop sends every call of a turn at once and awaits the replies in order.
 //!
@@ -18,10 +21,12 @@ mod context;
 pub(crate) mod def;
 mod dynamic;
 mod error;
+mod func;
 mod output;
 pub(crate) mod pool;
 mod registry;
 pub(crate) mod scope;
+mod source;
 
 pub(crate) use context::CALL_CONTEXT;
 pub use context::{CANCEL_GRACE, ToolContext};
@@ -29,8 +34,10 @@ pub use def::{ToolDef, ToolDefError, ToolOptions};
 pub use dynamic::DynamicTool;
 pub use error::ToolError;
 pub(crate) use error::panic_message;
+pub use func::{BlockingFnTool, FnTool};
 pub use output::ToolOutput;
 pub(crate) use registry::{ToolEntry, ToolRegistry};
+pub use source::{SOURCE_STOP_GRACE, SourcedTool, ToolSource, ToolSourceError};
 
 use std::future::Future;
 

@@ -30,6 +30,12 @@ impl<'a> Env<'a> {
     pub(super) fn new(values: Lookup<'a>, keys: &'a [String]) -> Self {
         Env { values, keys }
     }
+
+    /// The value of `name`, key variables included (for values that are never shown, such
+    /// as an HTTP tool's `{env:VAR}` headers).
+    pub(super) fn secret(&self, name: &str) -> Option<String> {
+        (self.values)(name)
+    }
 }
 
 /// Why a string could not be interpolated.

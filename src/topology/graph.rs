@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::{ToolKind, Topology};
+use super::Topology;
 
 /// A directed graph over `0..n`, as adjacency lists.
 #[derive(Debug, Clone)]
@@ -167,7 +167,7 @@ impl Topology {
                 agent.name
             );
         }
-        for tool in self.builtin_tools_in_use() {
+        for tool in self.plain_tools_in_use() {
             let _ = writeln!(out, "    {}[/\"{tool}\"/]:::tool", tool_id(tool));
         }
         for agent in &self.agents {
@@ -176,8 +176,8 @@ impl Topology {
                 let _ = writeln!(out, "    {from} -->|handoff| {}", agent_id(target));
             }
             for tool in &agent.tools {
-                match self.tool_kind(tool) {
-                    Some(ToolKind::Agent { agent: target, .. }) => {
+                match self.tool_agent(tool) {
+                    Some(target) => {
                         let _ = writeln!(
                             out,
                             "    {from} -.->|\"tool: {tool}\"| {}",
@@ -227,7 +227,7 @@ impl Topology {
                 quote(&agent.name)
             );
         }
-        for tool in self.builtin_tools_in_use() {
+        for tool in self.plain_tools_in_use() {
             let _ = writeln!(
                 out,
                 "    {} [label={}, shape=ellipse, style=dashed];",
@@ -245,8 +245,8 @@ impl Topology {
                 );
             }
             for tool in &agent.tools {
-                match self.tool_kind(tool) {
-                    Some(ToolKind::Agent { agent: target, .. }) => {
+                match self.tool_agent(tool) {
+                    Some(target) => {
                         let _ = writeln!(
                             out,
                             "    {from} -> {} [style=dotted, label={}];",
@@ -268,11 +268,11 @@ impl Topology {
         out
     }
 
-    /// Built-in tools some agent uses, in definition order.
-    fn builtin_tools_in_use(&self) -> impl Iterator<Item = &str> {
+    /// Tools (not agents used as tools) some agent uses, in definition order.
+    fn plain_tools_in_use(&self) -> impl Iterator<Item = &str> {
         self.tools
             .iter()
-            .filter(|t| matches!(t.kind, ToolKind::Builtin(_)))
+            .filter(|t| t.kind.agent().is_none())
             .map(|t| t.name.as_str())
             .filter(|name| {
                 self.agents
@@ -281,8 +281,12 @@ impl Topology {
             })
     }
 
-    fn tool_kind(&self, name: &str) -> Option<&ToolKind> {
-        self.tools.iter().find(|t| t.name == name).map(|t| &t.kind)
+    /// The agent the tool `name` runs, for agent tools.
+    fn tool_agent(&self, name: &str) -> Option<&str> {
+        self.tools
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| t.kind.agent())
     }
 }
 

@@ -31,6 +31,7 @@ mod agent_tool;
 mod diagnostic;
 mod env;
 mod graph;
+mod kinds;
 mod load;
 mod raw;
 mod read;
@@ -54,7 +55,6 @@ use crate::handoff::HandoffStyle;
 use crate::model::{ModelChoice, ModelConfig, ModelError, ScriptedModel, SharedModel};
 use crate::swarm::{Swarm, SwarmBuilder, SwarmError};
 use crate::tool::ToolOptions;
-use crate::tool::builtin::Register;
 
 /// Topology files larger than this are refused before parsing (each file of a folder
 /// topology is held to it).
@@ -64,17 +64,9 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 #[derive(Debug, Clone)]
 struct ToolConfig {
     name: String,
-    kind: ToolKind,
+    /// What registers it (its kind's, see `kinds`).
+    kind: Arc<dyn kinds::Start>,
     options: ToolOptions,
-}
-
-/// What a tool is.
-#[derive(Debug, Clone)]
-enum ToolKind {
-    /// A built-in tool, and how to register it.
-    Builtin(Register),
-    /// An agent used as a tool: the agent, and what the tool says it does.
-    Agent { agent: String, description: String },
 }
 
 /// A valid topology, ready to start.
@@ -217,25 +209,11 @@ impl Topology {
         // Agent tools run their agents on the swarm being built, once it has started.
         let swarm = Arc::new(OnceLock::new());
         for tool in &self.tools {
-            let options = tool.options.clone();
-            builder = match &tool.kind {
-                ToolKind::Builtin(register) => register(builder, options),
-                ToolKind::Agent { agent, description } => builder.tool_with(
-                    agent_tool::AgentTool::new(
-                        tool.name.clone(),
-                        description.clone(),
-                        agent.clone(),
-                        Arc::clone(&swarm),
-                    ),
-                    options,
-                ),
-            };
+            builder = tool
+                .kind
+                .register(builder, &tool.name, tool.options.clone(), &swarm);
         }
-        if self
-            .tools
-            .iter()
-            .any(|t| matches!(t.kind, ToolKind::Agent { .. }))
-        {
+        if self.tools.iter().any(|t| t.kind.agent().is_some()) {
             builder = builder.on_start(move |started| {
                 let _ = swarm.set(started.downgrade());
             });

@@ -12,7 +12,8 @@
 use schemars::JsonSchema;
 
 use super::diagnostic::Place;
-use super::read::{Count, Dur, Fields, FromNode, Located, Reader, Retries, Tokens, did_you_mean};
+use super::kinds::RawTool;
+use super::read::{Count, Dur, Fields, FromNode, Located, Reader, Retries, Tokens};
 use super::tree::{Node, Value};
 use crate::model::{Streaming, ToolCallContent, ToolChoice};
 
@@ -37,7 +38,8 @@ pub(crate) struct RawTopology {
     pub(crate) models: Vec<RawModel>,
     /// The model of agents that do not name one (a name from `models`).
     pub(crate) model: Option<Located<String>>,
-    /// Tools the agents can use: built-in functions, and agents used as tools.
+    /// Tools the agents can use: built-in functions, agents used as tools, HTTP requests and
+    /// commands.
     #[serde(default)]
     pub(crate) tools: Vec<Located<RawTool>>,
     /// The agents: written here, or loaded from a file each (`- file: billing.yaml`).
@@ -202,57 +204,6 @@ pub(crate) struct RawModelLimits {
     pub(crate) max_retries: Option<Retries>,
     /// Requests in flight at once, across every agent and run using the model.
     pub(crate) max_in_flight: Option<Count>,
-}
-
-/// A tool: a built-in function, or an agent used as a tool.
-#[derive(Debug, JsonSchema)]
-#[serde(untagged)]
-pub(crate) enum RawTool {
-    /// A tool that ships with Baton.
-    Builtin(RawBuiltinTool),
-    /// An agent used as a tool: a call runs the agent on the call's `input` as a nested run
-    /// and returns its final answer.
-    Agent(RawAgentTool),
-}
-
-/// A built-in tool.
-#[derive(Debug, Default, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawBuiltinTool {
-    /// Its name: `add`, `subtract`, `multiply`, `divide`, `power`, `sqrt`, `sleep_ms`,
-    /// `burn_ms`.
-    #[schemars(required)]
-    pub(crate) builtin: Option<Located<String>>,
-    #[serde(flatten)]
-    pub(crate) options: RawToolOptions,
-}
-
-/// An agent used as a tool.
-#[derive(Debug, Default, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawAgentTool {
-    /// The agent that answers the calls.
-    #[schemars(required)]
-    pub(crate) agent: Option<Located<String>>,
-    /// The function name the model calls (default: the agent's name).
-    pub(crate) name: Option<Located<String>>,
-    /// What the tool does, for the model (default: the agent's description).
-    pub(crate) description: Option<String>,
-    #[serde(flatten)]
-    pub(crate) options: RawToolOptions,
-}
-
-/// How calls to a tool run.
-#[derive(Debug, Default, JsonSchema)]
-pub(crate) struct RawToolOptions {
-    /// At most this many calls at once, across all runs (for `burn_ms`, its thread count).
-    pub(crate) max_concurrency: Option<Located<Count>>,
-    /// A call that takes longer gets a timeout output (default: `limits.tool_timeout`).
-    pub(crate) timeout: Option<Dur>,
-    /// Safe to call again with the same arguments: only idempotent tools are retried.
-    pub(crate) idempotent: Option<bool>,
-    /// Extra attempts after a failure or timeout (idempotent tools only).
-    pub(crate) retries: Option<Located<Retries>>,
 }
 
 /// An agent, written in place or loaded from its own file.
@@ -651,66 +602,6 @@ impl FromNode for RawModelLimits {
         };
         f.finish();
         Some(limits)
-    }
-}
-
-impl FromNode for RawTool {
-    fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
-        let mut f = Fields::new(r, node, "a tool")?;
-        let tool = match (f.has("builtin"), f.has("agent")) {
-            (true, false) => RawTool::Builtin(RawBuiltinTool {
-                builtin: f.get("builtin"),
-                options: tool_options(&mut f),
-            }),
-            (false, false) => {
-                // A misspelt `builtin:` gets its "did you mean" from `finish`; say what is
-                // missing only when nothing looks like it.
-                // Two short candidates: no need to hold this to the hints' budget.
-                let mut work = u64::MAX;
-                let misspelt = f
-                    .keys()
-                    .any(|k| did_you_mean(k, ["builtin", "agent"], &mut work).is_some());
-                if !misspelt {
-                    f.reader.error(
-                        node,
-                        "a tool needs `builtin: <name>` or `agent: <name>`",
-                        None,
-                    );
-                }
-                f.node("builtin");
-                f.node("agent");
-                let options = tool_options(&mut f);
-                RawTool::Builtin(RawBuiltinTool {
-                    builtin: None,
-                    options,
-                })
-            }
-            (false, true) => RawTool::Agent(RawAgentTool {
-                agent: f.get("agent"),
-                name: f.get("name"),
-                description: f.get("description"),
-                options: tool_options(&mut f),
-            }),
-            (true, true) => {
-                f.reader.error(
-                    node,
-                    "a tool is either `builtin` or `agent`, not both",
-                    None,
-                );
-                return None;
-            }
-        };
-        f.finish();
-        Some(tool)
-    }
-}
-
-fn tool_options(f: &mut Fields<'_, '_, '_>) -> RawToolOptions {
-    RawToolOptions {
-        max_concurrency: f.get("max_concurrency"),
-        timeout: f.get("timeout"),
-        idempotent: f.get("idempotent"),
-        retries: f.get("retries"),
     }
 }
 

@@ -69,6 +69,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The environment the topology's `${VAR}` values come from (`Env::secret`).
+    pub(super) fn env(&self) -> Env<'a> {
+        self.env
+    }
+
     /// Where `node` is.
     pub(super) fn place(&self, node: &Node) -> Place {
         node.at.place(&self.file)

@@ -3,23 +3,20 @@
 
 use std::collections::HashMap;
 
+use super::ToolConfig;
 use super::diagnostic::{Place, Problems};
 use super::env;
-use super::raw::{RawAgent, RawCompat, RawModel, RawModelSettings, RawTool};
+use super::kinds::{Agents, RawTool};
+use super::raw::{RawAgent, RawCompat, RawModel, RawModelSettings};
 use super::read::Located;
-use super::validate::{first_at, list_hint};
-use super::{ToolConfig, ToolKind};
+use super::validate::first_at;
 use crate::handoff::{HANDOFF_FUNCTION, TRANSFER_PREFIX};
 use crate::model::provider::{extra_collision, sets_field};
 use crate::model::{
     Compat, DEFAULT_API_KEY_ENV, ModelConfig, ModelLimits, ModelSettings, Provider,
 };
 use crate::tool::ToolOptions;
-use crate::tool::builtin;
 use crate::tool::def::check_name;
-
-/// Threads a blocking tool's pool may have.
-const MAX_POOL_THREADS: u32 = 256;
 
 pub(super) fn models(p: &mut Problems, raw: &[RawModel]) -> Vec<ModelConfig> {
     let mut models: Vec<ModelConfig> = Vec::with_capacity(raw.len());
@@ -141,90 +138,41 @@ pub(super) fn check_extra(
 }
 
 /// Checks the `tools:` section; returns each tool with where it is defined. `agent_positions`
-/// says where each of `agents` is, by name.
+/// says where each of `agents` is, by name. Each tool's kind checks its own fields
+/// (`kinds`); this checks what every tool shares: its name, and its options.
 pub(super) fn tools(
     p: &mut Problems,
     raw: &[Located<RawTool>],
     agents: &[(&Located<String>, &RawAgent)],
     agent_positions: &HashMap<&str, usize>,
 ) -> Vec<(ToolConfig, Place)> {
+    let view = Agents {
+        list: agents,
+        positions: agent_positions,
+    };
     let mut tools: Vec<(ToolConfig, Place)> = Vec::with_capacity(raw.len());
     // Each tool's position in `tools`, by name.
     let mut positions: HashMap<&str, usize> = HashMap::with_capacity(raw.len());
     for tool in raw {
-        let (name, kind, options, at): (&str, _, _, _) = match &tool.value {
-            RawTool::Builtin(b) => {
-                let Some(name) = &b.builtin else { continue };
-                let Some(register) = builtin::find(&name.value) else {
-                    let hint = p
-                        .did_you_mean(&name.value, builtin::NAMES.iter().copied())
-                        .or_else(|| list_hint("builtins", builtin::NAMES));
-                    p.error(
-                        &name.at,
-                        format!("unknown builtin tool `{}`", name.value),
-                        hint,
-                    );
-                    continue;
-                };
-                if name.value == "burn_ms"
-                    && let Some(n) = &b.options.max_concurrency
-                    && n.value.0 > MAX_POOL_THREADS
-                {
-                    p.error(
-                        &n.at,
-                        format!("`max_concurrency` of `burn_ms` is its thread count: at most {MAX_POOL_THREADS}"),
-                        None,
-                    );
-                }
-                (
-                    &name.value,
-                    ToolKind::Builtin(register),
-                    &b.options,
-                    name.at.clone(),
-                )
-            }
-            RawTool::Agent(a) => {
-                let Some(agent) = &a.agent else { continue };
-                let name = a.name.as_ref().unwrap_or(agent);
-                let (name, at) = (&name.value, name.at.clone());
-                let Some(&(_, target)) = agent_positions
-                    .get(agent.value.as_str())
-                    .map(|&i| &agents[i])
-                else {
-                    let hint =
-                        p.did_you_mean(&agent.value, agents.iter().map(|(n, _)| n.value.as_str()));
-                    p.error(
-                        &agent.at,
-                        format!("unknown agent `{}` for an agent tool", agent.value),
-                        hint,
-                    );
-                    check_tool_name(p, name, &at);
-                    continue;
-                };
-                let description = a
-                    .description
-                    .clone()
-                    .or_else(|| target.description.clone())
-                    .unwrap_or_else(|| {
-                        format!("Asks the {} agent and returns its answer.", agent.value)
-                    });
-                let kind = ToolKind::Agent {
-                    agent: agent.value.clone(),
-                    description,
-                };
-                (name, kind, &a.options, at)
-            }
+        let declared = &*tool.value.0;
+        let Some(name) = declared.name() else {
+            continue;
         };
-        check_tool_name(p, name, &at);
+        let (name, at) = (name.value.as_str(), &name.at);
+        check_tool_name(p, name, at);
+        let Some(kind) = declared.resolve(p, &view) else {
+            continue;
+        };
         if let Some(&first) = positions.get(name) {
             let first = &tools[first].1;
             p.error(
-                &at,
+                at,
                 format!("tool `{name}` is defined twice"),
-                Some(format!("the first is at {}", first_at(first, &at))),
+                Some(format!("the first is at {}", first_at(first, at))),
             );
             continue;
         }
+        let options = declared.options();
         if let Some(retries) = &options.retries
             && retries.value.0 > 0
             && options.idempotent != Some(true)
@@ -248,7 +196,7 @@ pub(super) fn tools(
                 kind,
                 options,
             },
-            at,
+            at.clone(),
         ));
     }
     tools

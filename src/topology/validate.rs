@@ -14,9 +14,9 @@ use std::sync::Arc;
 use super::diagnostic::{Place, Problems, TopologyError};
 use super::graph::Graph;
 use super::load::Loaded;
-use super::raw::{RawAgent, RawAgentLimits, RawLimits, RawTool, RawTopology, ToolChoiceField};
+use super::raw::{RawAgent, RawAgentLimits, RawLimits, RawTopology, ToolChoiceField};
 use super::read::Located;
-use super::{ToolConfig, ToolKind, Topology, script, section};
+use super::{ToolConfig, Topology, script, section};
 use crate::agent::{Agent, AgentLimits, Limits};
 use crate::handoff::{HANDOFF_FUNCTION, HandoffStyle, TRANSFER_PREFIX};
 use crate::model::{ScriptedModel, ScriptedTurn, ToolChoice};
@@ -107,9 +107,10 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     // ----- tools -----
     let tools = section::tools(p, &raw.tools, &agents, &positions);
     let tool_names: Vec<&str> = tools.iter().map(|(t, _)| t.name.as_str()).collect();
-    let tool_kinds: HashMap<&str, &ToolKind> = tools
+    // Each tool's agent (`None` for tools that run no agent), by name.
+    let tool_agents: HashMap<&str, Option<&str>> = tools
         .iter()
-        .map(|(t, _)| (t.name.as_str(), &t.kind))
+        .map(|(t, _)| (t.name.as_str(), t.kind.agent()))
         .collect();
 
     // ----- agents: references, models, scripts -----
@@ -131,8 +132,10 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     // A reference to an agent that does not exist leaves the graph incomplete: reachability
     // would then blame agents that a fixed typo would reach.
     let mut dangling = raw.tools.iter().any(|t| {
-        matches!(&t.value, RawTool::Agent(a)
-            if a.agent.as_ref().is_some_and(|n| index_of(&n.value).is_none()))
+        t.value
+            .0
+            .agent()
+            .is_some_and(|n| index_of(&n.value).is_none())
     });
     for (i, (name, agent)) in agents.iter().enumerate() {
         let name = &name.value;
@@ -141,8 +144,8 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
             users.entry(tool).or_default().push(i);
         }
         for tool in &agent.tools {
-            match tool_kinds.get(tool.value.as_str()) {
-                Some(ToolKind::Agent { agent: target, .. }) => {
+            match tool_agents.get(tool.value.as_str()) {
+                Some(Some(target)) => {
                     if let Some(j) = index_of(target) {
                         graph.add(i, j);
                     }
@@ -264,7 +267,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
         handoff_cycle(p, &handoff_graph, &component, &agents, &limits);
     }
     for (tool, at) in &tools {
-        if let ToolKind::Agent { agent: target, .. } = &tool.kind
+        if let Some(target) = tool.kind.agent()
             && let Some(start) = index_of(target)
         {
             let users = users.get(tool.name.as_str()).map_or(&[][..], Vec::as_slice);

@@ -37,6 +37,8 @@
 //! - `features`: without default features the library has no CLI or mock-server dependencies.
 //! - `bounds`: a topology's scripted model keeps no requests; a slow stream reader gets a
 //!   bounded queue and a lag report.
+//! - `tool_seam`: dynamic (runtime-schema) tools behave as typed ones; every call's context;
+//!   closure tools; tool sources; the swarm-wide cap on tool calls; restart counts in events.
 //! - `tool_workers`: calls nobody waits for never start; panicking tool factories are retried;
 //!   `Duration::MAX` timeouts.
 
@@ -68,6 +70,7 @@ mod resilience;
 mod responses_http;
 mod secrets;
 mod shard_blocking;
+mod tool_seam;
 mod tool_workers;
 mod topology;
 mod turn_loop;
