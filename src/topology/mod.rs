@@ -81,6 +81,8 @@ pub struct Topology {
     entry: String,
     limits: Limits,
     handoff_style: HandoffStyle,
+    /// `limits.swarm_tool_calls_in_flight`.
+    swarm_tool_calls: Option<usize>,
     tools: Vec<ToolConfig>,
     agents: Vec<Agent>,
     /// The `models:` section.
@@ -206,6 +208,9 @@ impl Topology {
         let mut builder = Swarm::builder()
             .limits(self.limits)
             .handoff_style(self.handoff_style);
+        if let Some(calls) = self.swarm_tool_calls {
+            builder = builder.swarm_tool_calls_in_flight(calls);
+        }
         // Agent tools run their agents on the swarm being built, once it has started.
         let swarm = Arc::new(OnceLock::new());
         for tool in &self.tools {

@@ -63,6 +63,9 @@ pub(crate) struct RawLimits {
     pub(crate) max_tool_calls_in_flight: Option<Count>,
     /// Function calls one model turn may ask for (default 128); later calls get error outputs.
     pub(crate) max_calls_per_turn: Option<Count>,
+    /// Tool calls in flight at once across all runs of the swarm (default: no cap beyond each
+    /// tool's `max_concurrency`); calls past it wait, first come first served.
+    pub(crate) swarm_tool_calls_in_flight: Option<Count>,
 }
 
 /// One agent's own bounds; each field left out keeps the run's.
@@ -502,6 +505,7 @@ impl FromNode for RawLimits {
             tool_timeout: f.get("tool_timeout"),
             max_tool_calls_in_flight: f.get("max_tool_calls_in_flight"),
             max_calls_per_turn: f.get("max_calls_per_turn"),
+            swarm_tool_calls_in_flight: f.get("swarm_tool_calls_in_flight"),
         };
         f.finish();
         Some(limits)

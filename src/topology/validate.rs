@@ -290,6 +290,11 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
         entry: entry.map(|e| e.value.clone()).unwrap_or_default(),
         limits,
         handoff_style: raw.handoff_style.map(|s| s.0).unwrap_or_default(),
+        swarm_tool_calls: raw
+            .limits
+            .as_ref()
+            .and_then(|l| l.swarm_tool_calls_in_flight)
+            .map(|n| n.0 as usize),
         tools: tools.into_iter().map(|(t, _)| t).collect(),
         agents: built,
         models,

@@ -6,10 +6,12 @@
 //! - `folder`: folder topologies (one file per agent).
 //! - `hostile`: the loader never panics or hangs on hostile input.
 //! - `agent_tool`: agents used as tools.
+//! - `declared_tools`: `http` and `command` tools from YAML (`agents/ops.yaml`).
 
 mod agent_tool;
 mod bad_fixtures;
 mod check;
+mod declared_tools;
 mod folder;
 mod graph;
 mod hostile;
