@@ -518,6 +518,9 @@ async fn every_problem_of_a_spec_is_reported_at_once_with_its_field() {
     );
     assert!(text[3].contains("unbalanced `}`"), "{}", text[3]);
     assert!(text[4].contains("unbalanced `{`"), "{}", text[4]);
+    // Values read from the environment (PATH here) stay out of messages and hints.
+    let path = real_env("PATH").expect("the tests run with a PATH");
+    assert!(!format!("{found:?}").contains(&path), "{found:#?}");
 }
 
 // See: issue 10

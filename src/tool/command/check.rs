@@ -331,8 +331,10 @@ fn find_program(
             "program `{program}` was found at `{}` but {why}",
             path.display()
         )),
+        // The hint does not print PATH: every value read through `env` stays out of messages.
         None => problem(format!("program `{program}` was not found on PATH")).with_hint(format!(
-            "PATH is `{search}`; give the program's full path, or install it"
+            "searched the {} folders on PATH; give the program's full path, or install it",
+            search.split(':').filter(|dir| !dir.is_empty()).count()
         )),
     })
 }
