@@ -17,6 +17,8 @@ pub(crate) mod actor;
 pub(crate) mod args;
 pub(crate) mod body;
 pub mod builtin;
+#[cfg(unix)]
+pub mod command;
 mod context;
 pub(crate) mod def;
 mod dynamic;

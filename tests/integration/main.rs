@@ -41,6 +41,8 @@
 //!   closure tools; tool sources; the swarm-wide cap on tool calls; restart counts in events.
 //! - `tool_workers`: calls nobody waits for never start; panicking tool factories are retried;
 //!   `Duration::MAX` timeouts.
+//! - `command_tools`: real programs from argv templates: no injection, the process group killed
+//!   at the timeout, output caps in bounded memory, only allowed variables; through a swarm.
 
 mod http_support;
 mod support;
@@ -52,6 +54,7 @@ mod chat_http;
 mod cli;
 mod cli_http;
 mod cli_output;
+mod command_tools;
 mod docs;
 mod embed;
 mod embed_live;
