@@ -10,7 +10,8 @@
 mod agent;
 mod builtin;
 mod bytes;
-// mod command;
+#[cfg(unix)]
+mod command;
 // mod http;
 mod parameters;
 
@@ -39,7 +40,13 @@ pub(super) struct Kind {
 }
 
 /// Every kind a topology can declare.
-pub(super) const KINDS: &[Kind] = &[builtin::KIND, agent::KIND];
+pub(super) const KINDS: &[Kind] = &[
+    builtin::KIND,
+    agent::KIND,
+    // http::KIND,
+    #[cfg(unix)]
+    command::KIND,
+];
 
 /// A tool as a topology declares it, read and located.
 pub(crate) trait Declared: Debug + Send + Sync {
