@@ -18,6 +18,7 @@ mod context;
 pub(crate) mod def;
 mod dynamic;
 mod error;
+pub mod http;
 mod output;
 pub(crate) mod pool;
 mod registry;
