@@ -37,6 +37,8 @@
 //! - `features`: without default features the library has no CLI or mock-server dependencies.
 //! - `bounds`: a topology's scripted model keeps no requests; a slow stream reader gets a
 //!   bounded queue and a lag report.
+//! - `http_tools`: HTTP tools against a real server: encoding, secrets redacted, timeouts,
+//!   the body cap, retries and `Retry-After` for idempotent tools only, redirects, a swarm run.
 //! - `tool_workers`: calls nobody waits for never start; panicking tool factories are retried;
 //!   `Duration::MAX` timeouts.
 
@@ -56,6 +58,7 @@ mod embed_live;
 mod errors_as_outputs;
 mod features;
 mod handoff;
+mod http_tools;
 mod limits;
 mod many_conversations;
 mod mock_bounds;

@@ -38,7 +38,11 @@ pub(crate) fn compile(
     for (name, value) in &spec.query {
         let field = HttpField::Query(name.clone());
         if name.is_empty() {
-            check.error(field.clone(), "a query parameter needs a name".to_owned(), None);
+            check.error(
+                field.clone(),
+                "a query parameter needs a name".to_owned(),
+                None,
+            );
         }
         let what = format!("query parameter `{name}`");
         if let Some(value) = check.template(&field, &what, value, false) {
@@ -78,9 +82,9 @@ pub(crate) fn compile(
 
 /// The names in `parameters.properties`, or why `parameters` is not an object schema.
 fn argument_names(parameters: &Value) -> Result<Vec<String>, String> {
-    let schema = parameters
-        .as_object()
-        .ok_or("parameters must be a JSON Schema object: {\"type\": \"object\", \"properties\": {...}}")?;
+    let schema = parameters.as_object().ok_or(
+        "parameters must be a JSON Schema object: {\"type\": \"object\", \"properties\": {...}}",
+    )?;
     if schema.get("type").and_then(Value::as_str) != Some("object") {
         return Err("parameters must be an object schema (`\"type\": \"object\"`)".to_owned());
     }
@@ -158,7 +162,9 @@ impl Checker {
                     self.error(
                         field.clone(),
                         format!("{what}: `{{env:{var}}}` is allowed only in a header value"),
-                        Some("secrets never go in URLs or bodies: send them in a header".to_owned()),
+                        Some(
+                            "secrets never go in URLs or bodies: send them in a header".to_owned(),
+                        ),
                     );
                     ok = false;
                 }
@@ -208,7 +214,11 @@ impl Checker {
                 return None;
             }
             Err(e) => {
-                self.error(field, format!("`{origin_text}` is not a valid URL: {e}"), None);
+                self.error(
+                    field,
+                    format!("`{origin_text}` is not a valid URL: {e}"),
+                    None,
+                );
                 return None;
             }
         };
@@ -326,12 +336,12 @@ impl Checker {
                 },
                 None => BodyTemplate::Value(Value::Null),
             },
-            Value::Array(items) => BodyTemplate::Array(items.iter().map(|i| self.body(i)).collect()),
-            Value::Object(map) => BodyTemplate::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), self.body(v)))
-                    .collect(),
-            ),
+            Value::Array(items) => {
+                BodyTemplate::Array(items.iter().map(|i| self.body(i)).collect())
+            }
+            Value::Object(map) => {
+                BodyTemplate::Object(map.iter().map(|(k, v)| (k.clone(), self.body(v))).collect())
+            }
             other => BodyTemplate::Value(other.clone()),
         }
     }
@@ -386,7 +396,10 @@ mod tests {
         good.body = Some(json!({"user": "{user}", "n": 1, "list": ["{order}", "x {user}"]}));
         let compiled = compile(&good, &|v| (v == "TOKEN").then(|| "abcdef".into())).unwrap();
         assert_eq!(compiled.request.method, Method::GET);
-        assert_eq!(compiled.request.origin.as_str(), "https://api.example.com:8443/");
+        assert_eq!(
+            compiled.request.origin.as_str(),
+            "https://api.example.com:8443/"
+        );
         assert_eq!(compiled.request.path.len(), 4);
         assert_eq!(compiled.request.query.len(), 3);
         assert_eq!(compiled.secrets.scrub("x abcdef"), "x [redacted]");
@@ -418,7 +431,10 @@ mod tests {
             ],
             "{found:#?}"
         );
-        assert!(found[5].message.contains("`MISSING_TOKEN` is unset"), "{found:?}");
+        assert!(
+            found[5].message.contains("`MISSING_TOKEN` is unset"),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -31,6 +31,7 @@
 mod check;
 mod encode;
 mod exchange;
+mod pretty;
 mod redact;
 mod request;
 mod response;
@@ -144,7 +145,10 @@ impl HttpTool {
             Ok(Ok(text)) => Ok(ToolOutput::Text(text)),
             Ok(Err(None)) => Err(self.timed_out(timeout)),
             Ok(Err(Some(message))) => Err(ToolError::failed(&self.name, message)),
-            Err(e) => Err(ToolError::failed(&self.name, self.secrets.scrub(&e.to_string()))),
+            Err(e) => Err(ToolError::failed(
+                &self.name,
+                self.secrets.scrub(&e.to_string()),
+            )),
         }
     }
 
@@ -214,12 +218,17 @@ mod tests {
             }}),
             method: "POST".into(),
             url: url.into(),
-            query: vec![("extra".into(), "{opt}".into()), ("n".into(), "a b{n}".into())],
+            query: vec![
+                ("extra".into(), "{opt}".into()),
+                ("n".into(), "a b{n}".into()),
+            ],
             headers: headers
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
-            body: Some(json!({"user": "{user}", "opt": "{opt}", "text": "n={n}", "all": ["{obj}", "{opt}"]})),
+            body: Some(
+                json!({"user": "{user}", "opt": "{opt}", "text": "n={n}", "all": ["{obj}", "{opt}"]}),
+            ),
             ..HttpToolSpec::default()
         };
         HttpTool::new(spec, &|v| (v == "TOKEN").then(|| "s3cret-token".to_owned())).unwrap()
@@ -232,7 +241,11 @@ mod tests {
     #[test]
     fn arguments_stay_inside_their_segment_and_value() {
         let t = tool("http://h:8/u/{user}/x?q={q}&fixed=1", &[]);
-        let request = build(&t, json!({"user": "../a?b#c d/é", "q": "x&y=z+1 #", "n": 7})).unwrap();
+        let request = build(
+            &t,
+            json!({"user": "../a?b#c d/é", "q": "x&y=z+1 #", "n": 7}),
+        )
+        .unwrap();
         assert_eq!(
             request.url().as_str(),
             "http://h:8/u/..%2Fa%3Fb%23c%20d%2F%C3%A9/x?q=x%26y%3Dz%2B1%20%23&fixed=1&n=a%20b7"
@@ -252,7 +265,10 @@ mod tests {
             "/u/..."
         );
         let error = build(&t, json!({})).unwrap_err();
-        assert!(error.contains("`user` is needed for the URL path"), "{error}");
+        assert!(
+            error.contains("`user` is needed for the URL path"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -265,7 +281,10 @@ mod tests {
         assert_eq!(request.headers()["content-type"], "application/json");
         let body: Value =
             serde_json::from_slice(request.body().and_then(|b| b.as_bytes()).unwrap()).unwrap();
-        assert_eq!(body, json!({"user": "u", "text": "n=", "all": [{"k": [1]}]}));
+        assert_eq!(
+            body,
+            json!({"user": "u", "text": "n=", "all": [{"k": [1]}]})
+        );
     }
 
     #[test]

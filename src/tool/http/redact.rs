@@ -76,7 +76,8 @@ mod tests {
         redactor.add("s3cr\"et-value");
         redactor.add("Bearer s3cr\"et-value");
         assert_eq!(
-            redactor.scrub("auth: Bearer s3cr\"et-value; raw s3cr%22et-value; json s3cr\\\"et-value"),
+            redactor
+                .scrub("auth: Bearer s3cr\"et-value; raw s3cr%22et-value; json s3cr\\\"et-value"),
             "auth: [redacted]; raw [redacted]; json [redacted]"
         );
     }

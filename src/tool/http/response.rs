@@ -111,8 +111,7 @@ impl Answer {
             .map(|(_, value)| value.as_str());
         if !self.cut
             && content_type.is_some_and(is_json)
-            && let Ok(json) = serde_json::from_slice::<serde_json::Value>(&self.body)
-            && let Ok(pretty) = serde_json::to_string_pretty(&json)
+            && let Some(pretty) = super::pretty::pretty(&self.body)
         {
             return redactor.scrub(&pretty);
         }
@@ -146,7 +145,8 @@ fn is_json(content_type: &str) -> bool {
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 #[cfg(test)]
@@ -187,7 +187,10 @@ mod tests {
     #[test]
     fn binary_and_empty_bodies_are_described() {
         let binary = answer("image/png", &[0x89, 0xff, 0x00], false).render(&Redactor::default());
-        assert!(binary.ends_with("\n\n[binary body: 3 bytes, image/png]"), "{binary}");
+        assert!(
+            binary.ends_with("\n\n[binary body: 3 bytes, image/png]"),
+            "{binary}"
+        );
         let mut empty = answer("text/plain", b"", false);
         empty.status = StatusCode::NO_CONTENT;
         assert_eq!(

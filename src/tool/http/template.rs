@@ -44,7 +44,9 @@ impl Template {
                 }
                 '{' => {
                     let rest = &text[at + 1..];
-                    let Some(len) = rest.find(['}', '{']).filter(|&l| rest[l..].starts_with('}'))
+                    let Some(len) = rest
+                        .find(['}', '{'])
+                        .filter(|&l| rest[l..].starts_with('}'))
                     else {
                         return Err(format!(
                             "unbalanced `{{` at byte {at} of `{text}` (write `{{{{` for a literal brace)"
