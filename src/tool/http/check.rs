@@ -303,7 +303,10 @@ impl Checker {
                     pieces.push(HeaderPiece::Text(text.clone()));
                 }
                 Piece::Arg(arg) => pieces.push(HeaderPiece::Arg(arg.clone())),
-                Piece::Env(var) => match env(var).filter(|v| !v.is_empty()) {
+                Piece::Env(var) => match env(var)
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty())
+                {
                     None => self.error(
                         field.clone(),
                         format!("{what}: environment variable `{var}` is unset or empty"),

@@ -77,6 +77,7 @@ async fn attempts(
             .await
             .map_err(|e| connection(&label, e))?;
         let status = response.status();
+        tracing::debug!(request = %label, status = status.as_u16(), "http tool answer");
         // The next request, and the wait before it (a retry).
         let next = match again {
             Some(again) if retryable(status) && retried < policy.retries => {

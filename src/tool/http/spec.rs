@@ -3,6 +3,9 @@
 
 /// An HTTP tool as declared (YAML fills this; Rust users may too).
 ///
+/// An argument's text is the string itself, or the JSON text of a number, boolean, object or
+/// array; a `null` argument counts as absent.
+///
 /// # Examples
 ///
 /// ```
@@ -47,8 +50,8 @@ pub struct HttpToolSpec {
     /// text (encoded when sent).
     pub query: Vec<(String, String)>,
     /// Headers: name -> value template; `{arg}` from arguments, `{env:VAR}` from the
-    /// environment (resolved in [`HttpTool::new`](super::HttpTool::new), never shown anywhere:
-    /// outputs, errors, Debug). A header whose template is exactly `{arg}` is left out when
+    /// environment (resolved in [`HttpTool::new`](super::HttpTool::new), trimmed, never shown
+    /// anywhere: outputs, errors, Debug). A header whose template is exactly `{arg}` is left out when
     /// the argument is absent.
     pub headers: Vec<(String, String)>,
     /// JSON body template: a string that is exactly `{arg}` becomes the argument's JSON value
