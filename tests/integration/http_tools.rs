@@ -26,6 +26,8 @@ struct Hit {
     target: String,
     /// The headers, names lowercased.
     headers: Vec<(String, String)>,
+    /// The body, as text.
+    body: String,
 }
 
 /// What the server answers.
@@ -108,7 +110,11 @@ async fn serve(
         .unwrap_or(0);
     let mut body = vec![0_u8; length];
     stream.read_exact(&mut body).await?;
-    let hit = Hit { target, headers };
+    let hit = Hit {
+        target,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
     let number = {
         let mut hits = recorded.lock().unwrap_or_else(PoisonError::into_inner);
         hits.push(hit.clone());
@@ -228,6 +234,32 @@ async fn an_absent_optional_query_argument_drops_its_pair() {
     call(&fetch, json!({}), TIME).await.expect("an answer");
 
     assert_eq!(server.targets(), ["/search?v=1"]);
+}
+
+#[tokio::test]
+async fn a_json_body_template_takes_argument_values_and_drops_absent_ones() {
+    let server = Server::start(|_, _| Reply::Answer(201, Vec::new(), Vec::new())).await;
+    let mut post = spec(format!("{}/things", server.base));
+    post.method = "post".into();
+    post.body = Some(json!({"name": "{path}", "note": "q is {q}!", "q": "{q}", "n": 1}));
+    let post = tool(post);
+
+    let output = call(&post, json!({"path": "a \"quoted\" name"}), TIME)
+        .await
+        .expect("an answer");
+
+    assert_eq!(output, "HTTP 201 Created\n\n[empty body]");
+    let hit = &server.hits()[0];
+    assert!(
+        hit.headers
+            .contains(&("content-type".to_owned(), "application/json".to_owned())),
+        "{hit:?}"
+    );
+    let body: Value = serde_json::from_str(&hit.body).expect("a JSON body");
+    assert_eq!(
+        body,
+        json!({"name": "a \"quoted\" name", "note": "q is !", "n": 1})
+    );
 }
 
 // ===== secrets =====
