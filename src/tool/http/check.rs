@@ -296,7 +296,7 @@ impl Checker {
                     if HeaderValue::from_str(text).is_err() {
                         self.error(
                             field.clone(),
-                            format!("{what}: the value holds characters a header cannot hold (control characters, line breaks)"),
+                            format!("{what}: the value holds characters a header cannot hold (only visible ASCII, spaces and tabs)"),
                             None,
                         );
                     }

@@ -162,7 +162,7 @@ impl RequestTemplate {
             }
             let mut value = HeaderValue::from_str(&text).map_err(|_| {
                 format!(
-                    "the arguments make header `{}` invalid: a header value cannot hold control characters or line breaks",
+                    "the arguments make header `{}` invalid: a header value holds only visible ASCII, spaces and tabs (no line breaks, no control or non-ASCII characters)",
                     header.name
                 )
             })?;
