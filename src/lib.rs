@@ -71,3 +71,7 @@ struct ReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/models.md")]
 struct ModelsDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/tools.md")]
+struct ToolsDoctests;

@@ -52,12 +52,21 @@ fn http() -> Result<&'static Http, ModelError> {
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
             .user_agent(concat!("baton/", env!("CARGO_PKG_VERSION")))
+            // Never followed behind the caller's back: an HTTP tool follows a redirect only
+            // when its file allows it, and only to its own host; model APIs answer directly.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Http { runtime, client })
     })
     .as_ref()
     .map_err(|e| ModelError::Other(e.clone()))
+}
+
+/// The shared client, for HTTP tools: they build their requests on the calling thread and
+/// send them through [`spawn`], like the model providers. It follows no redirects.
+pub(crate) fn client() -> Result<&'static reqwest::Client, ModelError> {
+    http().map(|http| &http.client)
 }
 
 /// Whether an answer is a stream of server-sent events.
@@ -320,7 +329,7 @@ pub(crate) enum StreamEnd {
 }
 
 /// An error and its sources, one line (`error sending request: connection refused`).
-fn chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(inner) = source {

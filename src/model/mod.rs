@@ -9,7 +9,7 @@ mod build;
 pub mod chat;
 mod check;
 mod config;
-mod http;
+pub(crate) mod http;
 mod limit;
 pub(crate) mod provider;
 pub mod responses;

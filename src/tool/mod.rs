@@ -24,6 +24,7 @@ pub(crate) mod def;
 mod dynamic;
 mod error;
 mod func;
+pub mod http;
 mod output;
 pub(crate) mod pool;
 mod registry;

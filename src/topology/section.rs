@@ -1,7 +1,7 @@
 //! The `models:` and `tools:` sections: names, references and option values checked, and
 //! the runtime configs built from them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::ToolConfig;
 use super::diagnostic::{Place, Problems};
@@ -139,13 +139,16 @@ pub(super) fn check_extra(
 
 /// Checks the `tools:` section; returns each tool with where it is defined. `agent_positions`
 /// says where each of `agents` is, by name. Each tool's kind checks its own fields
-/// (`kinds`); this checks what every tool shares: its name, and its options.
-pub(super) fn tools(
+/// (`kinds`); this checks what every tool shares: its name, and its options. Also returns the
+/// names of tools defined with problems (already reported), so agents naming them get no
+/// "unknown tool" error on top.
+pub(super) fn tools<'r>(
     p: &mut Problems,
-    raw: &[Located<RawTool>],
+    raw: &'r [Located<RawTool>],
     agents: &[(&Located<String>, &RawAgent)],
     agent_positions: &HashMap<&str, usize>,
-) -> Vec<(ToolConfig, Place)> {
+) -> (Vec<(ToolConfig, Place)>, HashSet<&'r str>) {
+    let mut broken = HashSet::new();
     let view = Agents {
         list: agents,
         positions: agent_positions,
@@ -161,6 +164,7 @@ pub(super) fn tools(
         let (name, at) = (name.value.as_str(), &name.at);
         check_tool_name(p, name, at);
         let Some(kind) = declared.resolve(p, &view) else {
+            broken.insert(name);
             continue;
         };
         if let Some(&first) = positions.get(name) {
@@ -199,7 +203,7 @@ pub(super) fn tools(
             at.clone(),
         ));
     }
-    tools
+    (tools, broken)
 }
 
 /// A tool name must be one the OpenAI API accepts, and not a handoff function's.

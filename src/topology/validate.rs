@@ -105,7 +105,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
     let default_model = raw.model.as_ref().and_then(|m| model_ref(p, m));
 
     // ----- tools -----
-    let tools = section::tools(p, &raw.tools, &agents, &positions);
+    let (tools, broken_tools) = section::tools(p, &raw.tools, &agents, &positions);
     let tool_names: Vec<&str> = tools.iter().map(|(t, _)| t.name.as_str()).collect();
     // Each tool's agent (`None` for tools that run no agent), by name.
     let tool_agents: HashMap<&str, Option<&str>> = tools
@@ -151,6 +151,8 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
                     }
                 }
                 Some(_) => {}
+                // Defined, with problems of its own, already reported.
+                None if broken_tools.contains(tool.value.as_str()) => {}
                 None => {
                     let hint = p
                         .did_you_mean(&tool.value, tool_names.iter().copied())

@@ -39,6 +39,8 @@
 //!   bounded queue and a lag report.
 //! - `tool_seam`: dynamic (runtime-schema) tools behave as typed ones; every call's context;
 //!   closure tools; tool sources; the swarm-wide cap on tool calls; restart counts in events.
+//! - `http_tools`: HTTP tools against a real server: encoding, secrets redacted, timeouts,
+//!   the body cap, retries and `Retry-After` for idempotent tools only, redirects, a swarm run.
 //! - `tool_workers`: calls nobody waits for never start; panicking tool factories are retried;
 //!   `Duration::MAX` timeouts.
 //! - `command_tools`: real programs from argv templates: no injection, the process group killed
@@ -61,6 +63,7 @@ mod embed_live;
 mod errors_as_outputs;
 mod features;
 mod handoff;
+mod http_tools;
 mod limits;
 mod many_conversations;
 mod mock_bounds;

@@ -463,7 +463,7 @@ async fn calls_waiting_for_the_swarm_wide_cap_are_served_in_the_order_they_began
     let mut model = ScriptedModel::new();
     for i in 0..20 {
         model = model.with_agent(
-            &format!("a{i}"),
+            format!("a{i}"),
             [
                 ScriptedTurn::calls([ScriptedCall::tool(
                     "counter",

@@ -332,10 +332,8 @@ fn find_program(
             path.display()
         )),
         // The hint does not print PATH: every value read through `env` stays out of messages.
-        None => problem(format!("program `{program}` was not found on PATH")).with_hint(format!(
-            "searched the {} folders on PATH; give the program's full path, or install it",
-            search.split(':').filter(|dir| !dir.is_empty()).count()
-        )),
+        None => problem(format!("program `{program}` was not found on PATH"))
+            .with_hint("give the program's full path, or install it".to_owned()),
     })
 }
 

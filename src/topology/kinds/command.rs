@@ -29,7 +29,7 @@ use crate::tool::ToolOptions;
 use crate::tool::command::{CommandField, CommandTool, CommandToolSpec};
 use crate::topology::diagnostic::{Place, Problems};
 use crate::topology::read::{Fields, FromNode, Located, Reader};
-use crate::topology::tree::Node;
+use crate::topology::tree::{Node, Value};
 
 /// The stdout kept of a call when the file sets no cap.
 pub(crate) const DEFAULT_MAX_STDOUT: usize = 1 << 20;
@@ -102,8 +102,17 @@ fn read(mut f: Fields<'_, '_, '_>) -> Option<Box<dyn Declared>> {
 impl FromNode for RawCommand {
     fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
         let mut f = Fields::new(r, node, "a command")?;
+        let written = f.node("argv").map(|argv| match &argv.value {
+            Value::Seq(items) => items.len(),
+            _ => 0,
+        });
+        // An item that could not be read is reported already; checking the rest would
+        // report the list as shorter than it is.
+        let argv = f
+            .required::<Located<Vec<Located<String>>>>("argv")
+            .filter(|argv| Some(argv.value.len()) == written);
         let command = RawCommand {
-            argv: f.required("argv"),
+            argv,
             working_dir: f.get("working_dir"),
             env: f.get("env").unwrap_or_default(),
             set_env: f.get("set_env"),
@@ -185,7 +194,6 @@ fn place_of(
             .map(|(k, _)| k.at.clone()),
         CommandField::Stdin => command.stdin.as_ref().map(|s| s.at.clone()),
         CommandField::Parameters => raw.signature.schema_at().cloned(),
-        _ => None,
     };
     at.unwrap_or_else(|| name.clone())
 }

@@ -27,13 +27,10 @@ use super::parameters::{RawSignature, StringMap, raw_values};
 use super::{Agents, Declared, Kind, RawToolOptions, Start};
 use crate::swarm::{SwarmBuilder, WeakSwarm};
 use crate::tool::ToolOptions;
-use crate::tool::http::{HttpField, HttpTool, HttpToolSpec};
+use crate::tool::http::{DEFAULT_MAX_RESPONSE_BYTES, HttpField, HttpTool, HttpToolSpec};
 use crate::topology::diagnostic::{Place, Problems};
 use crate::topology::read::{Fields, FromNode, Located, Reader, Retries};
 use crate::topology::tree::{Node, Value};
-
-/// The body read of an answer when the file sets no cap.
-pub(crate) const DEFAULT_MAX_RESPONSE: usize = 1 << 20;
 
 pub(super) const KIND: Kind = Kind {
     key: "http",
@@ -75,7 +72,7 @@ pub(crate) struct RawRequest {
     /// `[redacted]`.
     headers: Option<StringMap>,
     /// A JSON body: a string that is exactly `{name}` becomes that argument's JSON value.
-    body: Option<serde_json::Value>,
+    body: Option<Located<serde_json::Value>>,
     /// The most of an answer's body read (default `1MiB`); a longer body is cut, with a note.
     max_response_bytes: Option<Bytes>,
     /// Redirects followed, to the same host only (default 0: the 3xx answer is the output).
@@ -160,10 +157,10 @@ fn build(raw: &RawHttpTool, r: &mut Reader<'_>) -> Option<Arc<HttpTool>> {
         url: url.value.clone(),
         query: pairs(&request.query),
         headers: pairs(&request.headers),
-        body: request.body.clone(),
+        body: request.body.as_ref().map(|b| b.value.clone()),
         max_response_bytes: request
             .max_response_bytes
-            .map_or(DEFAULT_MAX_RESPONSE, |b| b.0),
+            .map_or(DEFAULT_MAX_RESPONSE_BYTES, |b| b.0),
         follow_redirects: request.follow_redirects.map_or(0, |n| n.0),
         idempotent: raw.options.idempotent.unwrap_or(false),
         retries: raw.options.retries.as_ref().map_or(0, |n| n.value.0),
@@ -174,8 +171,11 @@ fn build(raw: &RawHttpTool, r: &mut Reader<'_>) -> Option<Arc<HttpTool>> {
         Err(problems) => {
             for problem in problems {
                 let at = place_of(&problem.field, raw, request, &name.at);
-                r.problems
-                    .error(&at, format!("tool `{}`: {}", name.value, problem.message), problem.hint);
+                r.problems.error(
+                    &at,
+                    format!("tool `{}`: {}", name.value, problem.message),
+                    problem.hint,
+                );
             }
             None
         }
@@ -195,8 +195,8 @@ fn place_of(field: &HttpField, raw: &RawHttpTool, request: &RawRequest, name: &P
         HttpField::Url => request.url.as_ref().map(|u| u.at.clone()),
         HttpField::Query(key) => entry(&request.query, key),
         HttpField::Header(key) => entry(&request.headers, key),
+        HttpField::Body => request.body.as_ref().map(|b| b.at.clone()),
         HttpField::Parameters => raw.signature.schema_at().cloned(),
-        _ => None,
     };
     at.unwrap_or_else(|| name.clone())
 }

@@ -12,7 +12,7 @@ mod builtin;
 mod bytes;
 #[cfg(unix)]
 mod command;
-// mod http;
+mod http;
 mod parameters;
 
 use std::collections::HashMap;
@@ -43,7 +43,7 @@ pub(super) struct Kind {
 pub(super) const KINDS: &[Kind] = &[
     builtin::KIND,
     agent::KIND,
-    // http::KIND,
+    http::KIND,
     #[cfg(unix)]
     command::KIND,
 ];

@@ -49,10 +49,16 @@ fn ops_topology_asks_a_local_status_service_and_the_host_in_one_turn() {
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert_eq!(*seen.lock().unwrap(), ["GET /v1/status/billing HTTP/1.1"]);
     assert!(stdout.contains("billing: HTTP 200 OK"), "{stdout}");
-    assert!(stdout.contains(r#""status": "up""#), "pretty-printed JSON: {stdout}");
-    let kernel = std::process::Command::new("uname").arg("-s").output().unwrap();
+    assert!(
+        stdout.contains(r#""status": "up""#),
+        "pretty-printed JSON: {stdout}"
+    );
+    let kernel = std::process::Command::new("uname")
+        .arg("-s")
+        .output()
+        .unwrap();
     let kernel = crate::support::text(&kernel.stdout);
-    assert!(stdout.contains(&"host: exit code: 0"), "{stdout}");
+    assert!(stdout.contains("host: exit code: 0"), "{stdout}");
     assert!(stdout.contains(kernel.trim()), "{stdout}");
 }
 
@@ -71,6 +77,9 @@ fn ops_topology_runs_offline_with_the_connection_error_as_an_output() {
         .expect("baton runs");
     let stdout = crate::support::text(&output.stdout);
     assert!(output.status.success(), "{stdout}");
-    assert!(stdout.contains("billing: error: tool `service_status`"), "{stdout}");
+    assert!(
+        stdout.contains("billing: error: tool `service_status`"),
+        "{stdout}"
+    );
     assert!(stdout.contains("host: exit code: 0"), "{stdout}");
 }
