@@ -1,5 +1,6 @@
 //! The HTTP layer under the API clients: one small multi-thread tokio runtime (threads named
-//! `baton-http`) and one shared `reqwest::Client`, created lazily on first use.
+//! `baton-http`) and one shared `reqwest::Client`, created lazily on first use (the client on
+//! the runtime itself).
 //!
 //! Model requests come from swarm shards, each an actix arbiter with its own current-thread
 //! runtime. A reqwest client's pooled connections belong to the runtime that opened them, so
@@ -32,41 +33,45 @@ pub(crate) const MAX_BODY: usize = 32 * 1024 * 1024;
 /// never ends its stream before memory runs out.
 pub const MAX_STREAM: usize = 256 * 1024 * 1024;
 
-/// The runtime and client, made once.
-struct Http {
-    runtime: Runtime,
-    client: reqwest::Client,
+/// The runtime, made once, on first use.
+static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
+
+/// The client, made once, on first use, on the HTTP runtime (loading the root certificates
+/// takes milliseconds, which must not stall the shard that sends the first request).
+static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+
+fn runtime() -> Result<&'static Runtime, ModelError> {
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(THREADS)
+                .thread_name("baton-http")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the HTTP runtime: {e}"))
+        })
+        .as_ref()
+        .map_err(|e| ModelError::Other(e.clone()))
 }
 
-static HTTP: OnceLock<Result<Http, String>> = OnceLock::new();
-
-fn http() -> Result<&'static Http, ModelError> {
-    HTTP.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(THREADS)
-            .thread_name("baton-http")
-            .enable_all()
-            .build()
-            .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
-        let client = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .tcp_nodelay(true)
-            .user_agent(concat!("baton/", env!("CARGO_PKG_VERSION")))
-            // Never followed behind the caller's back: an HTTP tool follows a redirect only
-            // when its file allows it, and only to its own host; model APIs answer directly.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Http { runtime, client })
-    })
-    .as_ref()
-    .map_err(|e| ModelError::Other(e.clone()))
-}
-
-/// The shared client, for HTTP tools: they build their requests on the calling thread and
-/// send them through [`spawn`], like the model providers. It follows no redirects.
+/// The shared client. Call it inside a future given to [`spawn`] (it is built there on first
+/// use); model providers and HTTP tools both do. It follows no redirects.
 pub(crate) fn client() -> Result<&'static reqwest::Client, ModelError> {
-    http().map(|http| &http.client)
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .tcp_nodelay(true)
+                .user_agent(concat!("baton/", env!("CARGO_PKG_VERSION")))
+                // Never followed behind the caller's back: an HTTP tool follows a redirect
+                // only when its file allows it, and only to its own host; model APIs answer
+                // directly.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| format!("cannot build the HTTP client: {e}"))
+        })
+        .as_ref()
+        .map_err(|e| ModelError::Other(e.clone()))
 }
 
 /// Whether an answer is a stream of server-sent events.
@@ -85,7 +90,7 @@ where
     T: Send + 'static,
     F: Future<Output = Result<T, ModelError>> + Send + 'static,
 {
-    let handle = AbortOnDropHandle::new(http()?.runtime.spawn(future));
+    let handle = AbortOnDropHandle::new(runtime()?.spawn(future));
     match handle.await {
         Ok(result) => result,
         Err(e) if e.is_panic() => Err(ModelError::Other(
@@ -100,9 +105,9 @@ where
 /// Waits `duration` on the HTTP runtime's clock, from any executor, never blocking the
 /// calling thread.
 pub(crate) async fn sleep(duration: Duration) {
-    match http() {
-        Ok(http) => {
-            let _ = AbortOnDropHandle::new(http.runtime.spawn(tokio::time::sleep(duration))).await;
+    match runtime() {
+        Ok(runtime) => {
+            let _ = AbortOnDropHandle::new(runtime.spawn(tokio::time::sleep(duration))).await;
         }
         // No runtime could be made (the request itself fails with that error).
         Err(_) => sleep_on_a_thread(duration).await,
@@ -208,9 +213,7 @@ impl Endpoint {
     /// Sends `body` (JSON) and returns the response if its status is a success; an error
     /// status becomes [`ModelError::Api`] with the API's message and `Retry-After`.
     pub(crate) async fn post(&self, body: Bytes) -> Result<reqwest::Response, ModelError> {
-        let http = http()?;
-        let mut request = http
-            .client
+        let mut request = client()?
             .post(&self.url)
             .header(CONTENT_TYPE, "application/json")
             .body(body);

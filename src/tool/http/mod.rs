@@ -119,13 +119,14 @@ impl HttpTool {
             .request
             .build(&arguments, &self.secrets)
             .map_err(|message| ToolError::failed(&self.name, self.secrets.scrub(&message)))?;
-        let client = http::client().map_err(|e| ToolError::failed(&self.name, e.to_string()))?;
         let timeout = context.remaining();
         let redactor = built.redactor;
-        let exchange = exchange::run(client, built.request, self.policy.clone(), timeout);
+        let (request, policy) = (built.request, self.policy.clone());
         let ended = tokio::select! {
             ended = http::spawn(async move {
-                Ok(match exchange.await {
+                // The client is made on the HTTP runtime, never on the calling shard.
+                let client = http::client()?;
+                Ok(match exchange::run(client, request, policy, timeout).await {
                     Ok(answer) => Ok(answer.render(&redactor)),
                     Err(Failure::TimedOut) => Err(None),
                     Err(Failure::Connection { label, reason }) => {
