@@ -30,6 +30,7 @@ pub(crate) mod pool;
 mod registry;
 pub(crate) mod scope;
 mod source;
+pub(crate) mod template;
 
 pub(crate) use context::CALL_CONTEXT;
 pub use context::{CANCEL_GRACE, ToolContext};

@@ -6,77 +6,29 @@
 
 use serde_json::{Map, Value};
 
-/// One piece of a template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Piece {
-    /// Text kept as it is (braces already unescaped).
-    Text(String),
-    /// `{name}`: the argument `name`.
-    Arg(String),
-}
+use crate::tool::template::{self, Piece};
 
 /// A parsed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Template {
     /// The template as written, for messages and `Debug`.
     source: String,
-    /// Its pieces, in order.
+    /// Its pieces, in order (no `{env:...}`: commands read no secrets into their arguments).
     pieces: Vec<Piece>,
 }
 
 impl Template {
     /// Parses `source`; the error says what is wrong and at which byte.
     pub(super) fn parse(source: &str) -> Result<Template, String> {
-        let mut pieces = Vec::new();
-        let mut text = String::new();
-        let mut chars = source.char_indices().peekable();
-        while let Some((at, c)) = chars.next() {
-            match c {
-                '{' if chars.peek().is_some_and(|&(_, next)| next == '{') => {
-                    chars.next();
-                    text.push('{');
-                }
-                '}' if chars.peek().is_some_and(|&(_, next)| next == '}') => {
-                    chars.next();
-                    text.push('}');
-                }
-                '}' => {
-                    return Err(format!(
-                        "unbalanced `}}` at byte {at} of `{source}`; write `}}}}` for a literal brace"
-                    ));
-                }
-                '{' => {
-                    let mut name = String::new();
-                    loop {
-                        match chars.next() {
-                            Some((_, '}')) => break,
-                            Some((_, '{')) | None => {
-                                return Err(format!(
-                                    "unbalanced `{{` at byte {at} of `{source}`; close the placeholder with `}}`, or write `{{{{` for a literal brace"
-                                ));
-                            }
-                            Some((_, c)) => name.push(c),
-                        }
-                    }
-                    if name.is_empty() {
-                        return Err(format!(
-                            "empty placeholder `{{}}` at byte {at} of `{source}`; name an argument, as in `{{file}}`"
-                        ));
-                    }
-                    if !text.is_empty() {
-                        pieces.push(Piece::Text(std::mem::take(&mut text)));
-                    }
-                    pieces.push(Piece::Arg(name));
-                }
-                c => text.push(c),
-            }
-        }
-        if !text.is_empty() {
-            pieces.push(Piece::Text(text));
+        let parsed = template::Template::parse(source)?;
+        if let Some(Piece::Env(var)) = parsed.pieces().iter().find(|p| matches!(p, Piece::Env(_))) {
+            return Err(format!(
+                "`{{env:{var}}}` in `{source}`: a command gets variables through `env` or `set_env`, not in its arguments"
+            ));
         }
         Ok(Template {
             source: source.to_owned(),
-            pieces,
+            pieces: parsed.pieces().to_vec(),
         })
     }
 
@@ -89,7 +41,7 @@ impl Template {
     pub(super) fn names(&self) -> impl Iterator<Item = &str> {
         self.pieces.iter().filter_map(|piece| match piece {
             Piece::Arg(name) => Some(name.as_str()),
-            Piece::Text(_) => None,
+            Piece::Text(_) | Piece::Env(_) => None,
         })
     }
 
@@ -125,6 +77,7 @@ impl Template {
                     Some(value) => element.push_str(&value_text(value)),
                     None => return,
                 },
+                Piece::Env(_) => {} // refused by `parse`
             }
         }
         out.push(element);
@@ -141,6 +94,7 @@ impl Template {
                         text.push_str(&value_text(value));
                     }
                 }
+                Piece::Env(_) => {} // refused by `parse`
             }
         }
         text

@@ -8,8 +8,8 @@ use serde_json::Value;
 use super::redact::Redactor;
 use super::request::{BodyTemplate, HeaderPiece, HeaderTemplate, QueryPair, RequestTemplate};
 use super::spec::{HttpField, HttpSpecError, HttpToolSpec};
-use super::template::{Piece, Template};
 use crate::model::ApiKey;
+use crate::tool::template::{Piece, Template};
 
 /// A checked spec.
 #[derive(Debug)]

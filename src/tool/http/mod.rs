@@ -36,7 +36,6 @@ mod redact;
 mod request;
 mod response;
 mod spec;
-mod template;
 
 pub use spec::{HttpField, HttpSpecError, HttpToolSpec};
 

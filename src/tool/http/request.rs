@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use super::encode::{push_encoded, value_text};
 use super::redact::Redactor;
-use super::template::{Piece, Template};
 use crate::model::ApiKey;
+use crate::tool::template::{Piece, Template};
 
 /// The request of an HTTP tool, ready to be filled in.
 #[derive(Debug)]

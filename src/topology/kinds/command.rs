@@ -17,15 +17,13 @@
 //! ```
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 
 use super::bytes::Bytes;
 use super::parameters::{RawSignature, StringMap};
-use super::{Agents, Declared, Kind, RawToolOptions, Start};
-use crate::swarm::{SwarmBuilder, WeakSwarm};
-use crate::tool::ToolOptions;
+use super::{Agents, Declared, Kind, RawToolOptions, Start, dynamic_start};
 use crate::tool::command::{CommandField, CommandTool, CommandToolSpec};
 use crate::topology::diagnostic::{Place, Problems};
 use crate::topology::read::{Fields, FromNode, Located, Reader};
@@ -208,24 +206,6 @@ impl Declared for RawCommandTool {
     }
 
     fn resolve(&self, _: &mut Problems, _: &Agents<'_>) -> Option<Arc<dyn Start>> {
-        self.tool
-            .clone()
-            .map(|tool| Arc::new(CommandStart(tool)) as Arc<dyn Start>)
-    }
-}
-
-/// A checked command tool.
-#[derive(Debug)]
-struct CommandStart(Arc<CommandTool>);
-
-impl Start for CommandStart {
-    fn register(
-        &self,
-        builder: SwarmBuilder,
-        _: &str,
-        options: ToolOptions,
-        _: &Arc<OnceLock<WeakSwarm>>,
-    ) -> SwarmBuilder {
-        builder.dynamic_tool(Arc::clone(&self.0) as _, options)
+        dynamic_start(self.tool.as_ref())
     }
 }

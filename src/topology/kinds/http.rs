@@ -18,15 +18,13 @@
 //!   retries: 2
 //! ```
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 
 use super::bytes::Bytes;
 use super::parameters::{RawSignature, StringMap, raw_values};
-use super::{Agents, Declared, Kind, RawToolOptions, Start};
-use crate::swarm::{SwarmBuilder, WeakSwarm};
-use crate::tool::ToolOptions;
+use super::{Agents, Declared, Kind, RawToolOptions, Start, dynamic_start};
 use crate::tool::http::{DEFAULT_MAX_RESPONSE_BYTES, HttpField, HttpTool, HttpToolSpec};
 use crate::topology::diagnostic::{Place, Problems};
 use crate::topology::read::{Fields, FromNode, Located, Reader, Retries};
@@ -211,24 +209,6 @@ impl Declared for RawHttpTool {
     }
 
     fn resolve(&self, _: &mut Problems, _: &Agents<'_>) -> Option<Arc<dyn Start>> {
-        self.tool
-            .clone()
-            .map(|tool| Arc::new(HttpStart(tool)) as Arc<dyn Start>)
-    }
-}
-
-/// A checked HTTP tool.
-#[derive(Debug)]
-struct HttpStart(Arc<HttpTool>);
-
-impl Start for HttpStart {
-    fn register(
-        &self,
-        builder: SwarmBuilder,
-        _: &str,
-        options: ToolOptions,
-        _: &Arc<OnceLock<WeakSwarm>>,
-    ) -> SwarmBuilder {
-        builder.dynamic_tool(Arc::clone(&self.0) as _, options)
+        dynamic_start(self.tool.as_ref())
     }
 }

@@ -26,7 +26,7 @@ use super::raw::RawAgent;
 use super::read::{Count, Dur, Fields, FromNode, Located, Reader, Retries, did_you_mean};
 use super::tree::Node;
 use crate::swarm::{SwarmBuilder, WeakSwarm};
-use crate::tool::ToolOptions;
+use crate::tool::{DynamicTool, ToolOptions};
 
 /// One kind of tool.
 pub(super) struct Kind {
@@ -79,6 +79,33 @@ pub(crate) trait Start: Debug + Send + Sync {
         options: ToolOptions,
         swarm: &Arc<OnceLock<WeakSwarm>>,
     ) -> SwarmBuilder;
+}
+
+/// A checked tool that is a [`DynamicTool`] (`http`, `command`): registered as it is.
+pub(super) struct DynamicStart(pub(super) Arc<dyn DynamicTool>);
+
+impl Debug for DynamicStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("DynamicStart").field(&self.0.name()).finish()
+    }
+}
+
+impl Start for DynamicStart {
+    fn register(
+        &self,
+        builder: SwarmBuilder,
+        _: &str,
+        options: ToolOptions,
+        _: &Arc<OnceLock<WeakSwarm>>,
+    ) -> SwarmBuilder {
+        builder.dynamic_tool(Arc::clone(&self.0), options)
+    }
+}
+
+/// The [`DynamicStart`] of a tool built from its declaration, if it could be.
+pub(super) fn dynamic_start<T: DynamicTool>(tool: Option<&Arc<T>>) -> Option<Arc<dyn Start>> {
+    let tool: Arc<dyn DynamicTool> = Arc::clone(tool?) as _;
+    Some(Arc::new(DynamicStart(tool)))
 }
 
 /// The topology's agents, as kinds that refer to them see them.

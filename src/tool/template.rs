@@ -1,5 +1,6 @@
-//! `Template`: a text with `{arg}` and `{env:VAR}` placeholders, the building block of an HTTP
-//! tool's URL, query, headers and body. `{{` and `}}` are literal braces.
+//! `Template`: a text with `{arg}` and `{env:VAR}` placeholders, the building block of declared
+//! tools: an HTTP tool's URL, query, headers and body (`tool::http`), a command tool's argv and
+//! stdin (`tool::command`, which refuses `{env:...}`). `{{` and `}}` are literal braces.
 //!
 //! Parsing happens once, when the tool is built; filling in happens per call (the caller says
 //! how each argument's text is encoded).
