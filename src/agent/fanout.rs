@@ -186,9 +186,11 @@ impl<'a> Fanout<'a> {
         let (reply, answer) = oneshot::channel();
         let timeout = entry.def.options().timeout.unwrap_or(self.default_timeout);
         let deadline = later(now, timeout);
+        // The turn's scope has a slot per tool call, in the order of `jobs`.
         let context = ToolContext::new(
-            Arc::from(call_id),
             Arc::clone(&self.scope),
+            j,
+            job.attempts,
             tokio::time::Instant::from_std(deadline),
         );
         let call = ToolCall {

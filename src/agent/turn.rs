@@ -26,7 +26,7 @@ use crate::run::{Event, EventKind, PartialRun, RunError};
 use crate::stream::StreamEvent;
 use crate::swarm::{AgentSlot, Core, Shard};
 use crate::tool::args;
-use crate::tool::scope::RunScope;
+use crate::tool::scope::{CallSlot, RunScope};
 use crate::tool::{ToolEntry, ToolError, panic_message};
 
 /// An agent as its turn loops on one shard see it: its definition and its tools' workers there.
@@ -196,10 +196,19 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
 
         // 3. Every regular call at once; replies joined in call order. Nested runs the calls
         // start (agents used as tools) take their turns from this run's and report them.
+        let slots = calls
+            .iter()
+            .filter(|call| matches!(call.plan, Plan::Tool(..)))
+            .map(|call| match &conv.items[call.item] {
+                Item::FunctionCall { call_id, .. } => CallSlot::new(call_id),
+                _ => CallSlot::new(""),
+            })
+            .collect();
         let scope = RunScope::new(
             conv.trace_id.clone(),
             Arc::clone(&spec.name),
             conv.limits.max_turns.saturating_sub(conv.turns),
+            slots,
         );
         let cancelled_now = fan_out(core, spec, &conv, &mut calls, &scope).await;
         let nested = scope.used();

@@ -7,7 +7,7 @@
 //! semaphore shared by the tool's actors on every shard enforces `max_concurrency`; a call
 //! whose caller gave up (timeout, shutdown) while it waited for a permit never starts. Each
 //! call runs inside its [`ToolContext`]; when its caller gives up while it runs, the context's
-//! signal fires and the call is polled for up to [`CANCEL_GRACE`] more to clean up, then
+//! signal fires, the call is polled once more (to see it and start cleaning up), then
 //! dropped. A panic is caught: that call gets an error output, the other calls carry on, and
 //! the actor takes a fresh tool instance from its factory before its next call (the tool's
 //! restart count, which the run's events show, goes up). A factory that panics is caught too ([`Broken`]): calls get
@@ -27,7 +27,7 @@ use tracing::Instrument as _;
 
 use super::body::Body;
 use super::error::panic_message;
-use super::{CALL_CONTEXT, CANCEL_GRACE, ToolCall, ToolContext, ToolDef, ToolError, ToolReply};
+use super::{CALL_CONTEXT, ToolCall, ToolContext, ToolDef, ToolError, ToolReply};
 
 /// Makes tool instances: once at start, and again after a panic.
 pub(crate) type Factory<T> = Arc<dyn Fn() -> T + Send + Sync>;
@@ -177,7 +177,6 @@ impl<T: Body> Handler<ToolCall> for ToolActor<T> {
             self.limit.clone(),
             Arc::clone(&self.panicked),
             args,
-            context.clone(),
             reply,
         );
         // Each call is a task of its own on the shard, so calls overlap and none holds the
@@ -199,14 +198,13 @@ fn spawn_traced(call: impl Future<Output = ()> + 'static, span: tracing::Span) {
 /// Runs one call and sends its outcome, every failure turned into a `ToolError`. Stops early,
 /// sending nothing, if the caller gives up (timeout, shutdown): while the call waits for a
 /// permit (it then never starts) or while it runs (its context's signal fires, and it is
-/// polled for up to [`CANCEL_GRACE`] more, then dropped).
+/// polled once more, then dropped).
 async fn run_call<T: Body>(
     tool: Arc<T>,
     def: Arc<ToolDef>,
     limit: Option<Arc<Semaphore>>,
     panicked: Arc<AtomicBool>,
     args: T::Args,
-    context: ToolContext,
     mut reply: oneshot::Sender<ToolReply>,
 ) {
     let permit = match &limit {
@@ -221,16 +219,18 @@ async fn run_call<T: Body>(
     if reply.is_closed() {
         return;
     }
-    let call = AssertUnwindSafe(tool.run(def.name(), args, context.clone())).catch_unwind();
+    let call = AssertUnwindSafe(tool.run(def.name(), args)).catch_unwind();
     let mut call = std::pin::pin!(call);
     let outcome = tokio::select! {
         biased;
         () = reply.closed() => {
-            // The caller is gone: its permit goes to the next call, and the call sees the
-            // signal and may clean up, within the grace.
+            // The caller is gone: its permit goes to the next call; the call sees the signal
+            // on one more poll (and may start cleaning up: kill a process group, tell a
+            // server), then is dropped, its drop guards doing the rest.
             drop(permit);
-            context.cancel();
-            if let Ok(Err(_)) = tokio::time::timeout(CANCEL_GRACE, &mut call).await {
+            // The task runs in its call's context (see `handle`).
+            let _ = CALL_CONTEXT.try_with(ToolContext::cancel);
+            if let std::task::Poll::Ready(Err(_)) = futures::poll!(&mut call) {
                 panicked.store(true, Ordering::Relaxed);
                 def.restarted();
             }

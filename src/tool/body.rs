@@ -21,12 +21,11 @@ pub(crate) trait Body: Send + Sync + 'static {
     /// Turns checked arguments into [`Self::Args`] (a message if they are another tool's).
     fn parse(arguments: Arguments) -> Result<Self::Args, String>;
 
-    /// Runs one call of the tool named `name`.
+    /// Runs one call of the tool named `name`, inside its context (`ToolContext::current`).
     fn run(
         &self,
         name: &str,
         args: Self::Args,
-        context: ToolContext,
     ) -> impl Future<Output = Result<String, ToolError>> + Send;
 }
 
@@ -37,7 +36,7 @@ impl<T: Tool> Body for T {
         into_typed::<T::Args>(arguments)
     }
 
-    async fn run(&self, name: &str, args: T::Args, _: ToolContext) -> Result<String, ToolError> {
+    async fn run(&self, name: &str, args: T::Args) -> Result<String, ToolError> {
         // The context reaches a typed tool through `ToolContext::current`.
         match self.call(args).await {
             Ok(output) => output_text(output).map_err(|e| {
@@ -62,7 +61,10 @@ impl Body for Dynamic {
         }
     }
 
-    async fn run(&self, _: &str, args: Value, context: ToolContext) -> Result<String, ToolError> {
+    async fn run(&self, name: &str, args: Value) -> Result<String, ToolError> {
+        // Workers run every call in its context; a call outside one gets a detached context.
+        let context = ToolContext::current()
+            .unwrap_or_else(|| ToolContext::detached(name, std::time::Duration::MAX));
         self.0
             .call(args, context)
             .await

@@ -6,20 +6,19 @@
 //! [`BlockingTool`](super::BlockingTool) reads it with [`ToolContext::current`], since the
 //! worker runs every call inside its context. The signal fires when the caller stops waiting
 //! for the call: its timeout passed, or its run ended (cancelled, shut down). The worker then
-//! polls the call for up to [`CANCEL_GRACE`] more, so a tool can clean up (kill a process
-//! group, tell a server to cancel) before it is dropped.
+//! polls the call once more, so a tool sees the signal and can start cleaning up (kill a
+//! process group, tell a server to cancel), and drops it: what must happen whatever belongs
+//! in a drop guard, or in a task the tool spawned with a clone of its context.
 
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::atomic::Ordering;
+
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
-use super::scope::RunScope;
-
-/// How long a cancelled call is still polled, so it can clean up, before it is dropped.
-pub const CANCEL_GRACE: Duration = Duration::from_secs(1);
+use super::scope::{CallSlot, RunScope};
 
 /// The context of one tool call.
 ///
@@ -39,35 +38,40 @@ pub const CANCEL_GRACE: Duration = Duration::from_secs(1);
 /// ```
 #[derive(Debug, Clone)]
 pub struct ToolContext {
-    /// The call's id, as the model's output names it.
-    call_id: Arc<str>,
-    /// The turn the call belongs to: its run's trace id, agent and turn budget.
+    /// The turn the call belongs to: its run's trace id, agent, turn budget, and a slot per
+    /// call (the call's id and signal), so a context costs no allocation of its own.
     run: Arc<RunScope>,
+    /// The call's slot in `run.calls`.
+    slot: u32,
+    /// The attempt this context is for (1-based; a retried call gets a fresh signal).
+    attempt: u32,
     /// When the caller stops waiting.
     deadline: Instant,
-    /// Fires when the caller stops waiting.
-    cancel: CancellationToken,
 }
 
 impl ToolContext {
     /// A context outside any run, for calling a tool directly (in tests, say): no trace id, no
     /// agent, a deadline `timeout` from now.
     pub fn detached(call_id: &str, timeout: Duration) -> Self {
-        ToolContext::new(
-            Arc::from(call_id),
-            RunScope::new(String::new(), Arc::from(""), u32::MAX),
-            deadline_after(timeout),
-        )
+        let calls = Box::new([CallSlot::new(call_id)]);
+        let run = RunScope::new(String::new(), Arc::from(""), u32::MAX, calls);
+        ToolContext::new(run, 0, 1, deadline_after(timeout))
     }
 
-    /// The context of call `call_id` of a turn of `run`, due by `deadline`.
-    pub(crate) fn new(call_id: Arc<str>, run: Arc<RunScope>, deadline: Instant) -> Self {
+    /// The context of attempt `attempt` of the call in slot `slot` of `run`, due by
+    /// `deadline`.
+    pub(crate) fn new(run: Arc<RunScope>, slot: usize, attempt: u32, deadline: Instant) -> Self {
         ToolContext {
-            call_id,
             run,
+            slot: u32::try_from(slot).unwrap_or(u32::MAX),
+            attempt,
             deadline,
-            cancel: CancellationToken::new(),
         }
+    }
+
+    /// The call's slot (a context is only made for a slot its turn has).
+    fn call(&self) -> Option<&CallSlot> {
+        self.run.calls.get(self.slot as usize)
     }
 
     /// The context of the tool call this task (or, for a blocking tool, this thread) is
@@ -81,7 +85,7 @@ impl ToolContext {
 
     /// The call id, as the model's output names it.
     pub fn call_id(&self) -> &str {
-        &self.call_id
+        self.call().map_or("", |call| &call.call_id)
     }
 
     /// The run's trace id (empty outside a run).
@@ -106,27 +110,34 @@ impl ToolContext {
 
     /// Whether the caller has stopped waiting.
     pub fn is_cancelled(&self) -> bool {
-        self.cancel.is_cancelled()
+        self.call()
+            .is_some_and(|call| call.cancelled.load(Ordering::Acquire) >= self.attempt)
     }
 
-    /// Resolves when the caller stops waiting (timeout, or the run ended).
+    /// Resolves when the caller stops waiting (timeout, or the run ended). Any clone of the
+    /// context works, so a task the tool spawns can wait on its own clone.
     pub async fn cancelled(&self) {
-        self.cancel.cancelled().await;
+        loop {
+            // Made before the check: a signal between the two still wakes it.
+            let woken = self.run.wake.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            woken.await;
+        }
     }
 
-    /// The cancellation signal itself, for tasks a tool spawns.
-    pub fn cancellation(&self) -> &CancellationToken {
-        &self.cancel
+    /// Fires the signal: the worker does when the caller stops waiting; a test of a tool may.
+    pub fn cancel(&self) {
+        if let Some(call) = self.call() {
+            call.cancelled.fetch_max(self.attempt, Ordering::AcqRel);
+            self.run.wake.notify_waiters();
+        }
     }
 
     /// The turn the call belongs to.
     pub(crate) fn run(&self) -> &Arc<RunScope> {
         &self.run
-    }
-
-    /// Fires the cancellation signal (the worker, when the caller is gone).
-    pub(crate) fn cancel(&self) {
-        self.cancel.cancel();
     }
 
     /// Runs `body` with this context as the thread's current one (blocking tools).

@@ -33,7 +33,7 @@ mod source;
 pub(crate) mod template;
 
 pub(crate) use context::CALL_CONTEXT;
-pub use context::{CANCEL_GRACE, ToolContext};
+pub use context::ToolContext;
 pub use def::{ToolDef, ToolDefError, ToolOptions};
 pub use dynamic::DynamicTool;
 pub use error::ToolError;

@@ -23,16 +23,48 @@ pub(crate) struct RunScope {
     pub(crate) turns_left: u32,
     /// What nested runs started by this turn's calls used (never locked across an await).
     used: Mutex<Usage>,
+    /// One slot per tool call of the turn, in call order: what each call's
+    /// [`ToolContext`](super::ToolContext) points at, so contexts cost no allocation.
+    pub(crate) calls: Box<[CallSlot]>,
+    /// Wakes the calls awaiting their cancellation (each then checks its own slot).
+    pub(crate) wake: tokio::sync::Notify,
+}
+
+/// One tool call of a turn, as its context sees it.
+#[derive(Debug)]
+pub(crate) struct CallSlot {
+    /// The call's id, as the model's output names it.
+    pub(crate) call_id: Box<str>,
+    /// The last attempt whose caller stopped waiting (0: none; attempts count from 1).
+    pub(crate) cancelled: std::sync::atomic::AtomicU32,
+}
+
+impl CallSlot {
+    /// The slot of call `call_id`.
+    pub(crate) fn new(call_id: &str) -> Self {
+        CallSlot {
+            call_id: Box::from(call_id),
+            cancelled: std::sync::atomic::AtomicU32::new(0),
+        }
+    }
 }
 
 impl RunScope {
-    /// A scope for a turn of `agent` in the run `trace_id`, with `turns_left` turns to spare.
-    pub(crate) fn new(trace_id: String, agent: Arc<str>, turns_left: u32) -> Arc<Self> {
+    /// A scope for a turn of `agent` in the run `trace_id`, with `turns_left` turns to spare
+    /// and a slot for each of its tool `calls`.
+    pub(crate) fn new(
+        trace_id: String,
+        agent: Arc<str>,
+        turns_left: u32,
+        calls: Box<[CallSlot]>,
+    ) -> Arc<Self> {
         Arc::new(RunScope {
             trace_id,
             agent,
             turns_left,
             used: Mutex::new(Usage::default()),
+            calls,
+            wake: tokio::sync::Notify::new(),
         })
     }
 

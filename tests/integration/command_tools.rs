@@ -221,7 +221,7 @@ async fn a_cancelled_call_kills_its_process_group() {
     let file = dir.join("pids");
     let tool = hanging_tool("hang", &file);
     let context = ToolContext::detached("call_1", GENEROUS);
-    let signal = context.cancellation().clone();
+    let signal = context.clone();
     let mut running = tool.call(json!({}), context);
     wait_for_pids(&mut running, &file).await;
     signal.cancel();

@@ -20,7 +20,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use super::capture::{Captured, read_capped};
 use super::kill::{Group, leader_exited};
 use super::{CommandTool, report};
-use crate::tool::{CANCEL_GRACE, ToolContext, ToolError, ToolOutput};
+use crate::tool::{ToolContext, ToolError, ToolOutput};
 
 /// How a call's command line looks once its templates are filled.
 #[derive(Debug, PartialEq, Eq)]
@@ -179,10 +179,12 @@ impl CommandTool {
     }
 }
 
-/// Kills the group and reaps its leader, giving up on the reaping after [`CANCEL_GRACE`]
-/// (a process stuck in the kernel; tokio reaps it later).
+/// How long a killed group's leader is waited for before giving up on reaping it (a process
+/// stuck in the kernel; tokio reaps it later).
+const REAP_GRACE: Duration = Duration::from_secs(1);
+
+/// Kills the group and reaps its leader, giving up on the reaping after [`REAP_GRACE`].
 async fn end(group: &mut Group) {
     group.kill();
-    let grace: Duration = CANCEL_GRACE;
-    let _ = tokio::time::timeout(grace, group.reap()).await;
+    let _ = tokio::time::timeout(REAP_GRACE, group.reap()).await;
 }
