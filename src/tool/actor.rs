@@ -219,7 +219,7 @@ async fn run_call<T: Body>(
     if reply.is_closed() {
         return;
     }
-    let call = AssertUnwindSafe(tool.run(def.name(), args)).catch_unwind();
+    let call = AssertUnwindSafe(tool.run(args)).catch_unwind();
     let mut call = std::pin::pin!(call);
     let outcome = tokio::select! {
         biased;
@@ -244,7 +244,7 @@ async fn run_call<T: Body>(
     }
     drop(permit);
     let _ = reply.send(ToolReply {
-        result: super::result_of(def.name(), outcome),
+        result: super::result_of(def.name(), outcome.map(|done| T::finish(def.name(), done))),
         restarts: def.restarts(),
     });
 }

@@ -11,34 +11,41 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::args::{Arguments, into_typed};
-use super::{DynamicTool, Tool, ToolContext, ToolError, output_text};
+use super::{DynamicTool, Tool, ToolContext, ToolError, ToolOutput, output_text};
 
 /// One tool as its worker runs it.
 pub(crate) trait Body: Send + Sync + 'static {
     /// The arguments as the body takes them.
     type Args: Send + 'static;
+    /// What a call returns before it becomes output text.
+    type Done;
 
     /// Turns checked arguments into [`Self::Args`] (a message if they are another tool's).
     fn parse(arguments: Arguments) -> Result<Self::Args, String>;
 
-    /// Runs one call of the tool named `name`, inside its context (`ToolContext::current`).
-    fn run(
-        &self,
-        name: &str,
-        args: Self::Args,
-    ) -> impl Future<Output = Result<String, ToolError>> + Send;
+    /// Runs one call, inside its context (`ToolContext::current`). The tool's own future,
+    /// with nothing around it: every call's task carries it.
+    fn run(&self, args: Self::Args) -> impl Future<Output = Self::Done> + Send;
+
+    /// Turns what a call of the tool named `name` returned into its output text or error.
+    fn finish(name: &str, done: Self::Done) -> Result<String, ToolError>;
 }
 
 impl<T: Tool> Body for T {
     type Args = T::Args;
+    type Done = Result<T::Output, T::Error>;
 
     fn parse(arguments: Arguments) -> Result<T::Args, String> {
         into_typed::<T::Args>(arguments)
     }
 
-    async fn run(&self, name: &str, args: T::Args) -> Result<String, ToolError> {
+    fn run(&self, args: T::Args) -> impl Future<Output = Self::Done> + Send {
         // The context reaches a typed tool through `ToolContext::current`.
-        match self.call(args).await {
+        self.call(args)
+    }
+
+    fn finish(name: &str, done: Self::Done) -> Result<String, ToolError> {
+        match done {
             Ok(output) => output_text(output).map_err(|e| {
                 ToolError::failed(name, format!("its output is not serializable: {e}"))
             }),
@@ -53,6 +60,7 @@ pub(crate) struct Dynamic(pub(crate) Arc<dyn DynamicTool>);
 
 impl Body for Dynamic {
     type Args = Value;
+    type Done = Result<ToolOutput, ToolError>;
 
     fn parse(arguments: Arguments) -> Result<Value, String> {
         match arguments {
@@ -61,13 +69,14 @@ impl Body for Dynamic {
         }
     }
 
-    async fn run(&self, name: &str, args: Value) -> Result<String, ToolError> {
+    fn run(&self, args: Value) -> impl Future<Output = Self::Done> + Send {
         // Workers run every call in its context; a call outside one gets a detached context.
         let context = ToolContext::current()
-            .unwrap_or_else(|| ToolContext::detached(name, std::time::Duration::MAX));
-        self.0
-            .call(args, context)
-            .await
-            .map(super::ToolOutput::into_text)
+            .unwrap_or_else(|| ToolContext::detached(self.0.name(), std::time::Duration::MAX));
+        self.0.call(args, context)
+    }
+
+    fn finish(_: &str, done: Self::Done) -> Result<String, ToolError> {
+        done.map(ToolOutput::into_text)
     }
 }
