@@ -181,7 +181,7 @@ fn common(map: &Map<String, Value>, known: &[&str], chat_api: bool) -> Result<St
             return Err(ApiError::invalid(
                 format!(
                     "Invalid type for '{flag}': expected a boolean, but got {} instead.",
-                    kind(v)
+                    crate::tool::args::json_kind(v)
                 ),
                 Some(flag),
             )
@@ -189,17 +189,6 @@ fn common(map: &Map<String, Value>, known: &[&str], chat_api: bool) -> Result<St
         }
     }
     Ok(model)
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// A function name the API accepts: `^[a-zA-Z0-9_-]{1,64}$`.

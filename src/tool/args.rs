@@ -59,6 +59,18 @@ pub(crate) fn check(def: &ToolDef, arguments: &str) -> Result<Arguments, ToolErr
     }
 }
 
+/// What kind of JSON value `value` is, for messages: "a string", "an array", "null", ...
+pub(crate) fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// `arguments`, or `{}` if it is blank.
 pub(crate) fn or_empty(arguments: &str) -> &str {
     if arguments.trim().is_empty() {

@@ -125,7 +125,7 @@ fn known_arguments(parameters: &Value, problems: &mut Vec<CommandSpecError>) -> 
     let Value::Object(schema) = parameters else {
         problems.push(wrong(format!(
             "parameters must be a JSON Schema object, not {}",
-            kind_of(parameters)
+            crate::tool::args::json_kind(parameters)
         )));
         return BTreeSet::new();
     };
@@ -146,22 +146,10 @@ fn known_arguments(parameters: &Value, problems: &mut Vec<CommandSpecError>) -> 
         Some(other) => {
             problems.push(wrong(format!(
                 "parameters.properties must be an object, not {}",
-                kind_of(other)
+                crate::tool::args::json_kind(other)
             )));
             BTreeSet::new()
         }
-    }
-}
-
-/// "a string", "an array", ... for messages.
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
