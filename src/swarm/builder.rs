@@ -65,7 +65,9 @@ pub enum Problem {
         name: String,
     },
     /// Two tools with one name.
-    #[error("tool `{name}` is registered twice")]
+    #[error(
+        "tool `{name}` is registered twice (for a tool source's tools, give the source a prefix)"
+    )]
     DuplicateTool {
         /// The name.
         name: String,
@@ -350,7 +352,8 @@ impl SwarmBuilder {
 
     /// Adds a source of tools that must be started first (a server to spawn, a connection to
     /// open): the swarm starts it on its `System` thread before any agent, registers the
-    /// tools it lists, and stops it at shutdown.
+    /// tools it lists, and stops it at shutdown. An agent that names the source (its
+    /// [`name`](ToolSource::name)) gets every tool it lists.
     pub fn tool_source(mut self, source: Arc<dyn ToolSource>) -> Self {
         self.sources.push(source);
         self
@@ -393,9 +396,12 @@ impl SwarmBuilder {
     /// workers and the agents on every shard. Returns the core and the start hooks.
     async fn build(mut self, inside: Inside) -> Result<(Arc<Core>, Vec<OnStart>), SwarmError> {
         let mut started: Vec<Arc<dyn ToolSource>> = Vec::new();
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
         for source in std::mem::take(&mut self.sources) {
             match source.start().await {
                 Ok(tools) => {
+                    let names = tools.iter().map(|t| t.tool.name().to_owned()).collect();
+                    groups.push((source.name().to_owned(), names));
                     for listed in tools {
                         self = self.dynamic_tool(listed.tool, listed.options);
                     }
@@ -407,6 +413,7 @@ impl SwarmBuilder {
                 }
             }
         }
+        self.name_sources(&groups);
         let specs = match self.check() {
             Ok(specs) => specs,
             Err(error) => {
@@ -465,6 +472,35 @@ impl SwarmBuilder {
             }
         }
         Ok((core, on_start))
+    }
+
+    /// Gives every agent that names a tool source (and no tool of that name) every tool the
+    /// source listed, where it named the source.
+    fn name_sources(&mut self, groups: &[(String, Vec<String>)]) {
+        let tools: HashSet<&str> = self.tools.iter().map(|t| t.def.name()).collect();
+        for agent in &mut self.agents {
+            let named = |name: &String| {
+                groups
+                    .iter()
+                    .find(|(g, _)| g == name && !tools.contains(g.as_str()))
+            };
+            if !agent.tools.iter().any(|name| named(name).is_some()) {
+                continue;
+            }
+            let mut expanded: Vec<String> = Vec::new();
+            for name in &agent.tools {
+                let names = match named(name) {
+                    Some((_, names)) => names.as_slice(),
+                    None => std::slice::from_ref(name),
+                };
+                for name in names {
+                    if !expanded.contains(name) {
+                        expanded.push(name.clone());
+                    }
+                }
+            }
+            agent.tools = expanded;
+        }
     }
 
     /// Checks names and references; returns the agents resolved, or every problem.

@@ -25,6 +25,8 @@ mod dynamic;
 mod error;
 mod func;
 pub mod http;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 mod output;
 pub(crate) mod pool;
 mod registry;

@@ -75,4 +75,9 @@ pub trait ToolSource: Send + Sync + 'static {
     /// Stops it: closes connections, ends child processes. Runs once, at shutdown, after
     /// every run has ended (or when the swarm fails to start after this source started).
     fn stop(&self) -> BoxFuture<'_, ()>;
+    /// Remarks on the last start, one per line, for `baton check --connect`: which tool is
+    /// exposed under which name, which were left out and why.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
