@@ -54,7 +54,7 @@ use crate::agent::{Agent, Limits};
 use crate::handoff::HandoffStyle;
 use crate::model::{ModelChoice, ModelConfig, ModelError, ScriptedModel, SharedModel};
 use crate::swarm::{Swarm, SwarmBuilder, SwarmError};
-use crate::tool::ToolOptions;
+use crate::tool::{ToolOptions, ToolSource};
 
 /// Topology files larger than this are refused before parsing (each file of a folder
 /// topology is held to it).
@@ -191,6 +191,15 @@ impl Topology {
     /// The model built from the agents' `scripted:` turns, if any agent has some.
     pub fn scripted_model(&self) -> Option<&Arc<ScriptedModel>> {
         self.scripted.as_ref()
+    }
+
+    /// The sources of tools it declares (`mcp:` servers), not started: start one to see
+    /// which tools it exposes, as `baton check --connect` does.
+    pub fn tool_sources(&self) -> Vec<Arc<dyn ToolSource>> {
+        self.tools
+            .iter()
+            .filter_map(|t| t.kind.source(&t.name, t.options.clone()))
+            .collect()
     }
 
     /// A swarm builder with the topology's tools, agents and limits, and the scripted model

@@ -14,7 +14,7 @@ use crate::model::{ScriptedCall, ScriptedTurn};
 pub(super) fn turn(
     p: &mut Problems,
     raw: &RawTurn,
-    tools: &HashSet<&str>,
+    tools: Option<&HashSet<&str>>,
     handoffs: &HashSet<&str>,
     name: &str,
     ids: &HashSet<&str>,
@@ -55,14 +55,14 @@ fn output_refs(text: &str) -> impl Iterator<Item = &str> {
 fn call(
     p: &mut Problems,
     raw: &Located<RawCall>,
-    tools: &HashSet<&str>,
+    tools: Option<&HashSet<&str>>,
     handoffs: &HashSet<&str>,
     name: &str,
 ) -> Option<ScriptedCall> {
     let call = &raw.value;
     let made = match (&call.tool, &call.handoff) {
         (Some(tool), None) => {
-            if !tools.contains(tool.value.as_str()) {
+            if tools.is_some_and(|tools| !tools.contains(tool.value.as_str())) {
                 p.warning(
                     &tool.at,
                     format!("scripted call to `{}`, which agent `{name}` cannot call", tool.value),

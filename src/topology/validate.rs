@@ -112,6 +112,12 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
         .iter()
         .map(|(t, _)| (t.name.as_str(), t.kind.agent()))
         .collect();
+    // The tools that are sources of tools (MCP servers).
+    let sources: HashSet<&str> = tools
+        .iter()
+        .filter(|(t, _)| t.kind.is_source())
+        .map(|(t, _)| t.name.as_str())
+        .collect();
 
     // ----- agents: references, models, scripts -----
     let call_ids: HashSet<&str> = agents
@@ -212,9 +218,12 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
             );
         }
         if let Some(turns) = &agent.scripted {
+            // A tool source's tools are known once it has started: any name may be one.
+            let sourced = may_call.iter().any(|t| sources.contains(t));
+            let known_tools = (!sourced).then_some(&may_call);
             let turns: Vec<ScriptedTurn> = turns
                 .iter()
-                .map(|t| script::turn(p, t, &may_call, &may_hand_off, name, &call_ids))
+                .map(|t| script::turn(p, t, known_tools, &may_hand_off, name, &call_ids))
                 .collect();
             scripted = scripted.with_agent(name.clone(), turns);
         }

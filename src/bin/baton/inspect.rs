@@ -3,6 +3,7 @@
 //! ```console
 //! $ baton check agents/*.yaml                 # rustc-style problems; exit 1 on any error
 //! $ baton check --format json agents/x.yaml   # the same, for editors and CI
+//! $ baton check --connect agents/files.yaml   # also start its MCP servers and list their tools
 //! $ baton graph agents/math.yaml --format dot # mermaid (default), dot, or svg (Graphviz)
 //! $ baton schema > baton.schema.json          # the JSON Schema, for the YAML language server
 //! ```
@@ -16,7 +17,7 @@ use anyhow::{Context as _, anyhow};
 use baton::topology::{self, Diagnostic, Severity, TopologyError};
 use serde_json::json;
 
-use super::Failure;
+use super::{Failure, connect};
 
 /// Arguments of `baton check`.
 #[derive(Debug, clap::Args)]
@@ -27,6 +28,10 @@ pub(crate) struct CheckArgs {
     /// `text` (rustc style) or `json` (one object: diagnostics, error and warning counts).
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
+    /// Also start each tool source (MCP server), show the tools it exposes under which
+    /// names, then stop it; a source that cannot start or list its tools is an error.
+    #[arg(long)]
+    connect: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -65,9 +70,15 @@ pub(crate) struct SchemaArgs {
 pub(crate) fn check(args: CheckArgs) -> Result<(), Failure> {
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut unreadable = Vec::new();
+    let mut connections = Vec::new();
     for path in &args.paths {
         match topology::load(path) {
-            Ok(topology) => diagnostics.extend(topology.warnings().iter().cloned()),
+            Ok(topology) => {
+                diagnostics.extend(topology.warnings().iter().cloned());
+                if args.connect {
+                    connections.extend(connect::connect(&topology).map_err(Failure::Run)?);
+                }
+            }
             Err(TopologyError::Read { path: file, error }) => {
                 let hint = path.is_dir().then_some(
                     "a folder is read as one folder topology with a topology.yaml; to check \
@@ -93,14 +104,18 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), Failure> {
             Err(e) => diagnostics.extend(e.diagnostics().iter().cloned()),
         }
     }
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = diagnostics.len() - errors;
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count()
+        + connections.iter().filter(|c| c.failed()).count();
+    let warnings = diagnostics.iter().filter(|d| !d.is_error()).count();
     let out = match args.format {
         CheckFormat::Text => {
             let mut out = String::new();
             let mut source = Source::default();
             for d in &diagnostics {
                 out.push_str(&render(d, &mut source));
+            }
+            for c in &connections {
+                out.push_str(&c.text());
             }
             let _ = writeln!(
                 out,
@@ -117,8 +132,10 @@ pub(crate) fn check(args: CheckArgs) -> Result<(), Failure> {
         }
         CheckFormat::Json => {
             let list: Vec<serde_json::Value> = diagnostics.iter().map(to_json).collect();
+            let connected: Vec<serde_json::Value> = connections.iter().map(|c| c.json()).collect();
             let mut text = serde_json::to_string_pretty(&json!({
                 "diagnostics": list,
+                "sources": connected,
                 "errors": errors,
                 "warnings": warnings,
             }))

@@ -13,6 +13,8 @@ mod bytes;
 #[cfg(unix)]
 mod command;
 mod http;
+#[cfg(feature = "mcp")]
+mod mcp;
 mod parameters;
 
 use std::collections::HashMap;
@@ -26,7 +28,7 @@ use super::raw::RawAgent;
 use super::read::{Count, Dur, Fields, FromNode, Located, Reader, Retries, did_you_mean};
 use super::tree::Node;
 use crate::swarm::{SwarmBuilder, WeakSwarm};
-use crate::tool::{DynamicTool, ToolOptions};
+use crate::tool::{DynamicTool, ToolOptions, ToolSource};
 
 /// One kind of tool.
 pub(super) struct Kind {
@@ -46,6 +48,8 @@ pub(super) const KINDS: &[Kind] = &[
     http::KIND,
     #[cfg(unix)]
     command::KIND,
+    #[cfg(feature = "mcp")]
+    mcp::KIND,
 ];
 
 /// A tool as a topology declares it, read and located.
@@ -68,6 +72,16 @@ pub(crate) trait Declared: Debug + Send + Sync {
 pub(crate) trait Start: Debug + Send + Sync {
     /// The agent it runs, for agent tools.
     fn agent(&self) -> Option<&str> {
+        None
+    }
+    /// Whether it is a source of tools (see [`source`](Self::source)).
+    fn is_source(&self) -> bool {
+        false
+    }
+    /// The tool source it is, for kinds whose entry is a source of tools (`mcp`), named
+    /// `name`, its tools running with `options`.
+    fn source(&self, name: &str, options: ToolOptions) -> Option<Arc<dyn ToolSource>> {
+        let _ = (name, options);
         None
     }
     /// Adds the tool, named `name`, to `builder`. `swarm` is filled with the swarm once it
