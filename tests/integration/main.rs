@@ -43,6 +43,9 @@
 //!   the body cap, retries and `Retry-After` for idempotent tools only, redirects, a swarm run.
 //! - `tool_workers`: calls nobody waits for never start; panicking tool factories are retried;
 //!   `Duration::MAX` timeouts.
+//! - `mcp_servers`: real MCP servers (npm's reference servers, mcp-server-time, a probe on the
+//!   Python SDK): listing, calls in flight at once, cancellation on the server, restarts,
+//!   refusals as outputs, no orphans, streamable HTTP.
 //! - `command_tools`: real programs from argv templates: no injection, the process group killed
 //!   at the timeout, output caps in bounded memory, only allowed variables; through a swarm.
 
@@ -66,6 +69,7 @@ mod handoff;
 mod http_tools;
 mod limits;
 mod many_conversations;
+mod mcp_servers;
 mod mock_bounds;
 mod mock_server;
 mod model_errors;

@@ -1,7 +1,7 @@
 //! What the model reads of an MCP tool result.
 //!
-//! Text blocks are kept as they are; structured content becomes JSON (once, when a text block
-//! already holds the same JSON); an image, audio clip or binary resource becomes a reference
+//! Text blocks are kept as they are (structured content is then not repeated: servers give
+//! its text form too); structured content alone becomes JSON; an image, audio clip or binary resource becomes a reference
 //! with its type and size (`[image: image/png, 1234 bytes]`), never base64 in the transcript;
 //! an embedded text resource is its text under its URI; a resource link names its URI. A
 //! result flagged `isError` is the call's error output.
@@ -17,21 +17,22 @@ const NO_CONTENT: &str = "(the tool returned no content)";
 /// The output of a result, or the error text of an `isError` one.
 pub(crate) fn read(result: CallToolResult) -> Result<ToolOutput, String> {
     let failed = result.is_error == Some(true);
-    let mut parts: Vec<String> = Vec::with_capacity(result.content.len() + 1);
-    let mut structured_shown = false;
-    for block in result.content {
-        if let (ContentBlock::Text(text), Some(structured)) = (&block, &result.structured_content)
-            && serde_json::from_str::<Value>(&text.text).is_ok_and(|v| &v == structured)
-        {
-            structured_shown = true;
+    let has_text = result
+        .content
+        .iter()
+        .any(|block| matches!(block, ContentBlock::Text(_)));
+    let sole_text_is_structured = match (result.content.as_slice(), &result.structured_content) {
+        ([ContentBlock::Text(text)], Some(structured)) => {
+            serde_json::from_str::<Value>(&text.text).is_ok_and(|v| &v == structured)
         }
-        parts.push(describe(block));
-    }
+        _ => false,
+    };
+    let mut parts: Vec<String> = result.content.into_iter().map(describe).collect();
     let output = match result.structured_content {
-        Some(value) if parts.is_empty() || (structured_shown && parts.len() == 1) => {
-            ToolOutput::Json(value)
-        }
-        Some(value) if !structured_shown => {
+        Some(value) if parts.is_empty() || sole_text_is_structured => ToolOutput::Json(value),
+        // Text is what the server meant to be read (the spec asks servers to repeat
+        // structured content as text); without any, the structured content is appended.
+        Some(value) if !has_text => {
             parts.push(format!("structured content: {value}"));
             ToolOutput::Text(parts.join("\n"))
         }
@@ -133,7 +134,7 @@ mod tests {
     }
 
     #[test]
-    fn structured_content_repeated_as_text_is_shown_once_as_json() {
+    fn structured_content_is_shown_once() {
         let r = result(json!({
             "content": [{"type": "text", "text": "{\"temp\": 21}"}],
             "structuredContent": {"temp": 21}
@@ -143,10 +144,17 @@ mod tests {
             "content": [{"type": "text", "text": "It is warm."}],
             "structuredContent": {"temp": 21}
         }));
+        assert_eq!(read(r).unwrap().into_text(), "It is warm.");
+        let r = result(json!({
+            "content": [{"type": "image", "data": "", "mimeType": "image/png"}],
+            "structuredContent": {"temp": 21}
+        }));
         assert_eq!(
             read(r).unwrap().into_text(),
-            "It is warm.\nstructured content: {\"temp\":21}"
+            "[image: image/png, 0 bytes]\nstructured content: {\"temp\":21}"
         );
+        let r = result(json!({"structuredContent": {"temp": 21}}));
+        assert_eq!(read(r).unwrap(), ToolOutput::Json(json!({"temp": 21})));
     }
 
     #[test]
