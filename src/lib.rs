@@ -75,3 +75,7 @@ struct ModelsDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/tools.md")]
 struct ToolsDoctests;
+
+#[cfg(all(doctest, feature = "mcp"))]
+#[doc = include_str!("../docs/mcp.md")]
+struct McpDoctests;

@@ -600,3 +600,59 @@ async fn server_everything_over_streamable_http_on_loopback_answers_calls() {
     assert_eq!(output_of(&result.transcript, "c1"), "Echo: over http");
     assert!(output_of(&result.transcript, "c2").contains('3'));
 }
+
+// See: issue 11
+#[test]
+fn baton_check_connect_shows_the_mapping_and_reports_a_server_that_cannot_start() {
+    let Some(servers) = Servers::find("baton_check_connect_shows_the_mapping") else {
+        return;
+    };
+    let dir = scratch("check-connect");
+    let file = dir.join("probe.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"entry: a
+tools:
+  - name: probe
+    mcp:
+      command: "{python}"
+      args: ["{script}", "{dir}"]
+      deny: [sleep]
+      prefix: p_
+  - name: broken
+    mcp:
+      command: baton-no-such-mcp-server-xyz
+agents:
+  - name: a
+    tools: [probe, broken]
+    scripted: [{{ text: hi }}]
+"#,
+            python = servers.python.display(),
+            script = probe_script(),
+            dir = dir.display(),
+        ),
+    )
+    .expect("the topology is written");
+    let out = support::baton_command()
+        .args(["check", "--connect"])
+        .arg(&file)
+        .output()
+        .expect("baton runs");
+    let stdout = support::text(&out.stdout);
+    let stderr = support::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    for expected in [
+        "tool source `probe`: 5 tools exposed",
+        "    probe.dotted/name -> p_probe_dotted_name",
+        "    pid -> p_pid",
+        "    sleep: left out by the filter",
+        "tool source `broken` could not start: MCP server (stdio: baton-no-such-mcp-server-xyz): could not run `baton-no-such-mcp-server-xyz`",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} in\n{stdout}\n{stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
