@@ -34,6 +34,22 @@ impl Role {
     }
 }
 
+/// An image a tool returned, base64-encoded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    /// Its type (`image/png`).
+    pub mime_type: String,
+    /// Its bytes, in base64.
+    pub data: String,
+}
+
+impl Image {
+    /// The image as a `data:` URL, as the APIs take it.
+    pub fn data_url(&self) -> String {
+        format!("data:{};base64,{}", self.mime_type, self.data)
+    }
+}
+
 /// One entry of a conversation, with the Responses API's field names.
 ///
 /// # Examples
@@ -79,6 +95,12 @@ pub enum Item {
         call_id: String,
         /// The output text; errors are outputs too (`error: ...`).
         output: String,
+        /// Images the tool returned, for a model that takes them (its model entry says
+        /// `images: true`); otherwise empty, and the text names each image by type and size.
+        /// Sent as `input_image` parts of the output (Responses) or in a user message after
+        /// the tool messages (Chat Completions).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        images: Vec<Image>,
     },
     /// A reasoning model's reasoning (`rs_...`), kept exactly as the provider sent it and sent
     /// back unchanged and in place: the API rejects a reasoning item without the item that
@@ -128,6 +150,7 @@ impl Item {
         Item::FunctionCallOutput {
             call_id: call_id.into(),
             output: output.into(),
+            images: Vec::new(),
         }
     }
 

@@ -60,7 +60,7 @@ pub mod topology;
 
 pub use agent::{Agent, AgentLimits, Limits};
 pub use error::Error;
-pub use item::{Item, Role};
+pub use item::{Image, Item, Role};
 pub use run::{Event, EventKind, PartialRun, RunError, RunInput, RunResult};
 pub use swarm::Swarm;
 

@@ -34,6 +34,7 @@ pub async fn run() -> String {
         limits: ModelLimits::default(),
         stream: Default::default(),
         compat: Default::default(),
+        images: false,
     };
     let model = build_model(&config, None, None).unwrap_or_else(|e| fail(e.to_string()));
     // fanout.yaml names no model: the HTTP model replaces the scripted one as the default.

@@ -26,6 +26,8 @@ pub(crate) struct Call {
     pub(crate) plan: Plan,
     /// Its output, once known.
     pub(crate) output: Option<String>,
+    /// The images its tool returned.
+    pub(crate) images: Vec<crate::Image>,
     /// For tool calls that ran: start, end, and whether it produced a result.
     pub(crate) timing: Option<(Duration, Duration, bool)>,
     /// How often the tool's workers had been restarted when the call ended.

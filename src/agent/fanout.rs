@@ -225,7 +225,7 @@ impl<'a> Fanout<'a> {
     fn settle(
         &mut self,
         j: usize,
-        (result, restarts): (Result<String, ToolError>, u32),
+        (result, restarts): (Result<crate::tool::output::Output, ToolError>, u32),
         now: Instant,
     ) {
         if matches!(self.jobs[j].state, State::Sent { .. }) {
@@ -255,7 +255,13 @@ impl<'a> Fanout<'a> {
                 let call = &mut self.calls[pos];
                 call.timing = Some((job.start, end, result.is_ok()));
                 call.restarts = restarts;
-                call.output = Some(result.unwrap_or_else(|e| e.to_output()));
+                match result {
+                    Ok(output) => {
+                        call.output = Some(output.text);
+                        call.images = output.images;
+                    }
+                    Err(e) => call.output = Some(e.to_output()),
+                }
             }
         }
     }

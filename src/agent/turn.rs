@@ -225,6 +225,8 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
         // 5. One output per call, in call order, whatever happened.
         let now = conv.elapsed();
         let mut target = None;
+        // A model that takes no images reads the references the outputs' text holds.
+        let takes_images = spec.model.takes_images();
         for call in calls {
             let Item::FunctionCall { call_id, name, .. } = &conv.items[call.item] else {
                 continue; // `calls` only holds function calls
@@ -250,7 +252,16 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
                     report_call(&mut conv, spec, turn, name, &call_id, done);
                 }
             }
-            conv.items.push(Item::function_call_output(call_id, output));
+            let images = if takes_images {
+                call.images
+            } else {
+                Vec::new()
+            };
+            conv.items.push(Item::FunctionCallOutput {
+                call_id,
+                output,
+                images,
+            });
         }
         if cancelled_now {
             return conv.fail(cancelled(spec));
@@ -390,6 +401,7 @@ fn plan_turn(
                 output: Some(output),
                 timing: None,
                 restarts: 0,
+                images: Vec::new(),
             });
             continue;
         }
@@ -441,6 +453,7 @@ fn plan_turn(
             output,
             timing: None,
             restarts: 0,
+            images: Vec::new(),
         });
     }
     calls

@@ -162,7 +162,8 @@ pub fn build_model(
                 .with_name(&config.name)
                 .with_settings(config.settings.clone())
                 .with_streaming(config.stream)
-                .with_compat(config.compat),
+                .with_compat(config.compat)
+                .with_images(config.images),
             config,
             label,
         )),
@@ -171,7 +172,8 @@ pub fn build_model(
                 .with_name(&config.name)
                 .with_settings(config.settings.clone())
                 .with_streaming(config.stream)
-                .with_compat(config.compat),
+                .with_compat(config.compat)
+                .with_images(config.images),
             config,
             label,
         )),

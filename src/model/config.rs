@@ -139,6 +139,9 @@ pub struct ModelConfig {
     pub stream: Streaming,
     /// How requests meet the server's quirks (default: what works on the most servers).
     pub compat: Compat,
+    /// Whether it takes images: those tools return (an MCP server's, say) are then sent to
+    /// it with their outputs; otherwise it reads the text, which names each by type and size.
+    pub images: bool,
 }
 
 /// The variable a model's API key is read from unless the topology names another.

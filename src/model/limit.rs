@@ -35,6 +35,10 @@ impl<M: Model> ConcurrencyLimit<M> {
 }
 
 impl<M: Model> Model for ConcurrencyLimit<M> {
+    fn takes_images(&self) -> bool {
+        self.inner.takes_images()
+    }
+
     fn respond<'a>(
         &'a self,
         request: ModelRequest<'a>,

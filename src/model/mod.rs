@@ -309,6 +309,12 @@ pub trait Model: Send + Sync + std::fmt::Debug + 'static {
         &'a self,
         request: ModelRequest<'a>,
     ) -> BoxFuture<'a, Result<ModelResponse, ModelError>>;
+
+    /// Whether images tools return are sent to it (as parts of their outputs); otherwise
+    /// it reads only their text, which names each image (default: no).
+    fn takes_images(&self) -> bool {
+        false
+    }
 }
 
 /// A shared model handle, as agents hold it.

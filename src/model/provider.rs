@@ -36,6 +36,8 @@ pub(crate) struct HttpModel {
     pub(crate) streaming: Streaming,
     /// How requests meet the server's quirks.
     pub(crate) compat: ResolvedCompat,
+    /// Whether images tools return are sent to it.
+    pub(crate) images: bool,
     /// Set once a streamed request that offered tools came back with no event at all: from
     /// then on, for the rest of the process, requests that offer tools do not stream.
     tool_streams_broken: AtomicBool,
@@ -67,6 +69,7 @@ impl HttpModel {
             settings: ModelSettings::default(),
             streaming: Streaming::Auto,
             compat: Compat::default().resolve(provider),
+            images: false,
             tool_streams_broken: AtomicBool::new(false),
         }
     }

@@ -83,6 +83,10 @@ impl<M: Model> Retry<M> {
 }
 
 impl<M: Model> Model for Retry<M> {
+    fn takes_images(&self) -> bool {
+        self.inner.takes_images()
+    }
+
     fn respond<'a>(
         &'a self,
         request: ModelRequest<'a>,

@@ -440,9 +440,9 @@ fn lookup<'a>(key: &str, input: &'a [Item]) -> Option<&'a str> {
     // The latest call scripted with that id: `sum`, or `sum__2` in a later user turn.
     let id = key.strip_prefix("output:")?.trim();
     input.iter().rev().find_map(|item| match item {
-        Item::FunctionCallOutput { call_id, output } if base_call_id(call_id) == id => {
-            Some(output.as_str())
-        }
+        Item::FunctionCallOutput {
+            call_id, output, ..
+        } if base_call_id(call_id) == id => Some(output.as_str()),
         _ => None,
     })
 }

@@ -31,6 +31,10 @@ impl<M: Model> Timeout<M> {
 }
 
 impl<M: Model> Model for Timeout<M> {
+    fn takes_images(&self) -> bool {
+        self.inner.takes_images()
+    }
+
     fn respond<'a>(
         &'a self,
         request: ModelRequest<'a>,

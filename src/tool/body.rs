@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::args::{Arguments, into_typed};
+use super::output::Output;
 use super::{DynamicTool, Tool, ToolContext, ToolError, ToolOutput, output_text};
 
 /// One tool as its worker runs it.
@@ -27,8 +28,8 @@ pub(crate) trait Body: Send + Sync + 'static {
     /// with nothing around it: every call's task carries it.
     fn run(&self, args: Self::Args) -> impl Future<Output = Self::Done> + Send;
 
-    /// Turns what a call of the tool named `name` returned into its output text or error.
-    fn finish(name: &str, done: Self::Done) -> Result<String, ToolError>;
+    /// Turns what a call of the tool named `name` returned into its output or error.
+    fn finish(name: &str, done: Self::Done) -> Result<Output, ToolError>;
 }
 
 impl<T: Tool> Body for T {
@@ -44,9 +45,9 @@ impl<T: Tool> Body for T {
         self.call(args)
     }
 
-    fn finish(name: &str, done: Self::Done) -> Result<String, ToolError> {
+    fn finish(name: &str, done: Self::Done) -> Result<Output, ToolError> {
         match done {
-            Ok(output) => output_text(output).map_err(|e| {
+            Ok(output) => output_text(output).map(Output::from).map_err(|e| {
                 ToolError::failed(name, format!("its output is not serializable: {e}"))
             }),
             Err(e) => Err(ToolError::failed(name, e.to_string())),
@@ -76,7 +77,7 @@ impl Body for Dynamic {
         self.0.call(args, context)
     }
 
-    fn finish(_: &str, done: Self::Done) -> Result<String, ToolError> {
-        done.map(ToolOutput::into_text)
+    fn finish(_: &str, done: Self::Done) -> Result<Output, ToolError> {
+        done.map(Output::from)
     }
 }

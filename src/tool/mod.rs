@@ -27,7 +27,7 @@ mod func;
 pub mod http;
 #[cfg(feature = "mcp")]
 pub mod mcp;
-mod output;
+pub(crate) mod output;
 pub(crate) mod pool;
 mod registry;
 pub(crate) mod scope;
@@ -145,8 +145,8 @@ pub(crate) fn output_text<T: Serialize + 'static>(output: T) -> Result<String, s
 /// its result for the turn loop, every failure a [`ToolError`] naming `tool`.
 pub(crate) fn result_of(
     tool: &str,
-    ended: std::thread::Result<Result<String, ToolError>>,
-) -> Result<String, Box<ToolError>> {
+    ended: std::thread::Result<Result<output::Output, ToolError>>,
+) -> Result<output::Output, Box<ToolError>> {
     match ended {
         Ok(result) => result.map_err(Box::new),
         Err(payload) => Err(Box::new(ToolError::Panicked {
@@ -179,7 +179,7 @@ pub(crate) struct ToolCall {
 pub(crate) struct ToolReply {
     /// The output, or why there is none (boxed: errors are rare, and the channel that carries
     /// the reply is allocated for every call).
-    pub(crate) result: Result<String, Box<ToolError>>,
+    pub(crate) result: Result<output::Output, Box<ToolError>>,
     /// How often the tool's workers had been restarted (a fresh instance after a panic) when
     /// the call ended, across every shard.
     pub(crate) restarts: u32,

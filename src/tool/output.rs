@@ -1,6 +1,8 @@
 //! `ToolOutput`: what a [`DynamicTool`](super::DynamicTool) call returns, text or JSON, and how
 //! it becomes the text of the call's `function_call_output`.
 
+use crate::item::Image;
+
 /// The result of a tool call.
 ///
 /// # Examples
@@ -19,6 +21,39 @@ pub enum ToolOutput {
     Text(String),
     /// A JSON value, sent as compact JSON (a JSON string as its text).
     Json(serde_json::Value),
+    /// Text with images. The images reach the model only when its model entry says it takes
+    /// images; the text should name each (type and size), as it is all other models read.
+    WithImages {
+        /// The text.
+        text: String,
+        /// The images.
+        images: Vec<Image>,
+    },
+}
+
+/// A call's output as the turn loop gets it from a worker: its text, and any images.
+#[derive(Debug, Default)]
+pub(crate) struct Output {
+    pub(crate) text: String,
+    pub(crate) images: Vec<Image>,
+}
+
+impl From<String> for Output {
+    fn from(text: String) -> Self {
+        Output {
+            text,
+            images: Vec::new(),
+        }
+    }
+}
+
+impl From<ToolOutput> for Output {
+    fn from(output: ToolOutput) -> Self {
+        match output {
+            ToolOutput::WithImages { text, images } => Output { text, images },
+            other => Output::from(other.into_text()),
+        }
+    }
 }
 
 impl ToolOutput {
@@ -32,6 +67,7 @@ impl ToolOutput {
         match self {
             ToolOutput::Text(text) | ToolOutput::Json(serde_json::Value::String(text)) => text,
             ToolOutput::Json(value) => value.to_string(),
+            ToolOutput::WithImages { text, .. } => text,
         }
     }
 }

@@ -114,7 +114,7 @@ impl<T: BlockingTool> Handler<ToolCall> for PoolWorker<T> {
                 // The call sees its context through `ToolContext::current`.
                 let ended = call.context.enter_thread(|| {
                     std::panic::catch_unwind(AssertUnwindSafe(|| match tool.call(args) {
-                        Ok(output) => output_text(output).map_err(|e| {
+                        Ok(output) => output_text(output).map(Into::into).map_err(|e| {
                             ToolError::failed(name, format!("its output is not serializable: {e}"))
                         }),
                         Err(e) => Err(ToolError::failed(name, e.to_string())),

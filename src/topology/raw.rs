@@ -106,6 +106,9 @@ pub(crate) struct RawModel {
     pub(crate) stream: Option<StreamField>,
     /// How requests meet the quirks of the server (defaults: what works on the most servers).
     pub(crate) compat: Option<RawCompat>,
+    /// The model takes images: those tools return (an MCP server's) are sent to it with
+    /// their outputs (default false: it reads their text, which names each by type and size).
+    pub(crate) images: Option<bool>,
 }
 
 /// Compatibility settings of one model entry.
@@ -538,6 +541,7 @@ impl FromNode for RawModel {
             limits: f.get("limits"),
             stream: f.get("stream"),
             compat: f.get("compat"),
+            images: f.get("images"),
         };
         f.finish();
         Some(model)

@@ -81,6 +81,7 @@ pub(super) fn models(p: &mut Problems, raw: &[RawModel]) -> Vec<ModelConfig> {
             limits,
             stream: model.stream.map(|s| s.0).unwrap_or_default(),
             compat: model.compat.as_ref().map(compat).unwrap_or_default(),
+            images: model.images.unwrap_or(false),
         });
     }
     models

@@ -656,3 +656,86 @@ agents:
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A scripted model that says whether it takes images and keeps the input of each request.
+#[derive(Debug)]
+struct Eyes {
+    scripted: Arc<ScriptedModel>,
+    images: bool,
+    seen: std::sync::Mutex<Vec<Vec<baton::Item>>>,
+}
+
+impl baton::model::Model for Eyes {
+    fn respond<'a>(
+        &'a self,
+        request: baton::model::ModelRequest<'a>,
+    ) -> futures::future::BoxFuture<'a, Result<baton::model::ModelResponse, baton::model::ModelError>>
+    {
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(request.input.to_vec());
+        self.scripted.respond(request)
+    }
+
+    fn takes_images(&self) -> bool {
+        self.images
+    }
+}
+
+// See: issue 11
+#[tokio::test]
+async fn an_image_reaches_only_a_model_that_takes_images_and_the_text_names_it() {
+    let Some(servers) = Servers::find("an_image_reaches_only_a_model_that_takes_images") else {
+        return;
+    };
+    for images in [false, true] {
+        let scripted = Arc::new(ScriptedModel::new().with_agent(
+            "a",
+            vec![
+                ScriptedTurn::calls([call("get-tiny-image", "img", json!({}))]),
+                ScriptedTurn::text("seen"),
+            ],
+        ));
+        let model = Arc::new(Eyes {
+            scripted,
+            images,
+            seen: std::sync::Mutex::new(Vec::new()),
+        });
+        support::trace_init();
+        let swarm = Swarm::builder()
+            .worker_threads(1)
+            .tool_source(Arc::new(McpSource::new(
+                "everything",
+                servers.everything().allow(["get-tiny-image"]),
+            )))
+            .agent(Agent::new("a").with_tools(["everything"]))
+            .model(Arc::clone(&model) as _)
+            .start()
+            .expect("the swarm starts");
+        let result = swarm.run("a", "go").await.expect("the run succeeds");
+        swarm.shutdown().await;
+        let sent = model
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let output = sent[1]
+            .iter()
+            .find_map(|item| match item {
+                baton::Item::FunctionCallOutput { output, images, .. } => Some((output, images)),
+                _ => None,
+            })
+            .expect("the second request holds the output");
+        assert!(output.0.contains("[image: image/png, "), "{}", output.0);
+        if images {
+            assert_eq!(output.1.len(), 1);
+            assert_eq!(output.1[0].mime_type, "image/png");
+            assert!(output.1[0].data.len() > 100, "{:?}", output.1);
+        } else {
+            assert!(output.1.is_empty(), "{:?}", output.1);
+            // Not in the transcript either: no base64 anywhere in it.
+            let transcript = serde_json::to_string(&result.transcript).expect("json");
+            assert!(!transcript.contains("iVBORw0KGgo"), "{transcript}");
+        }
+    }
+}

@@ -35,6 +35,7 @@ fn entry(
         },
         stream,
         compat,
+        images: false,
     }
 }
 

@@ -69,7 +69,9 @@ pub fn outputs(items: &[Item]) -> Vec<(String, String)> {
     items
         .iter()
         .filter_map(|item| match item {
-            Item::FunctionCallOutput { call_id, output } => Some((call_id.clone(), output.clone())),
+            Item::FunctionCallOutput {
+                call_id, output, ..
+            } => Some((call_id.clone(), output.clone())),
             _ => None,
         })
         .collect()

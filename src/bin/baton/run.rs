@@ -294,7 +294,9 @@ fn transcript(items: &[Item]) -> String {
                 arguments,
                 ..
             } => format!("call {call_id}: {name}({arguments})"),
-            Item::FunctionCallOutput { call_id, output } => format!("output {call_id}: {output}"),
+            Item::FunctionCallOutput {
+                call_id, output, ..
+            } => format!("output {call_id}: {output}"),
             other => format!("{other:?}"),
         };
         out.push_str("  ");

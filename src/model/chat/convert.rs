@@ -80,16 +80,22 @@ fn messages<'a>(
     items: &'a [Item],
     calls_only: ToolCallContent,
 ) -> Vec<wire::Message<'a>> {
-    let calls_only = match calls_only {
+    let calls_only = || match calls_only {
         ToolCallContent::Null => Some(None),
-        ToolCallContent::Empty => Some(Some("")),
+        ToolCallContent::Empty => Some(Some(wire::Content::Text(""))),
         _ => None,
     };
     let mut messages = Vec::with_capacity(items.len() + 1);
     if !instructions.is_empty() {
         messages.push(plain("system", instructions));
     }
+    // Tool messages take text only: the images of a run of tool outputs follow them in one
+    // user message.
+    let mut images: Vec<wire::Part<'a>> = Vec::new();
     for item in items {
+        if !matches!(item, Item::FunctionCallOutput { .. }) && !images.is_empty() {
+            messages.push(images_message(std::mem::take(&mut images)));
+        }
         match item {
             Item::Message { role, content, .. } => {
                 let role = match role {
@@ -114,28 +120,57 @@ fn messages<'a>(
                     Some(last) if last.role == "assistant" => last.tool_calls.push(call),
                     _ => messages.push(wire::Message {
                         role: "assistant",
-                        content: calls_only,
+                        content: calls_only(),
                         tool_calls: vec![call],
                         tool_call_id: None,
                     }),
                 }
             }
-            Item::FunctionCallOutput { call_id, output } => messages.push(wire::Message {
-                role: "tool",
-                content: Some(Some(output)),
-                tool_calls: Vec::new(),
-                tool_call_id: Some(call_id),
-            }),
+            Item::FunctionCallOutput {
+                call_id,
+                output,
+                images: its_images,
+            } => {
+                messages.push(wire::Message {
+                    role: "tool",
+                    content: Some(Some(wire::Content::Text(output))),
+                    tool_calls: Vec::new(),
+                    tool_call_id: Some(call_id),
+                });
+                if !its_images.is_empty() {
+                    images.push(wire::Part::Text {
+                        text: format!("The images tool call {call_id} returned:").into(),
+                    });
+                    images.extend(its_images.iter().map(|image| wire::Part::ImageUrl {
+                        image_url: wire::ImageUrl {
+                            url: image.data_url(),
+                        },
+                    }));
+                }
+            }
             Item::Reasoning { .. } => {}
         }
     }
+    if !images.is_empty() {
+        messages.push(images_message(images));
+    }
     messages
+}
+
+/// The user message that carries the images of the tool outputs before it.
+fn images_message(parts: Vec<wire::Part<'_>>) -> wire::Message<'_> {
+    wire::Message {
+        role: "user",
+        content: Some(Some(wire::Content::Parts(parts))),
+        tool_calls: Vec::new(),
+        tool_call_id: None,
+    }
 }
 
 fn plain<'a>(role: &'a str, content: &'a str) -> wire::Message<'a> {
     wire::Message {
         role,
-        content: Some(Some(content)),
+        content: Some(Some(wire::Content::Text(content))),
         tool_calls: Vec::new(),
         tool_call_id: None,
     }
@@ -371,6 +406,63 @@ mod tests {
         let (instructions, back) = items_from_messages(&messages).unwrap();
         assert_eq!(instructions, "Be brief.");
         assert_eq!(back, input);
+    }
+
+    #[test]
+    fn images_of_tool_outputs_follow_the_tool_messages_in_one_user_message() {
+        let image = crate::Image {
+            mime_type: "image/png".into(),
+            data: "aGVsbG8=".into(),
+        };
+        let input = vec![
+            Item::user("q"),
+            Item::function_call("c1", "shot", "{}"),
+            Item::function_call("c2", "add", "{}"),
+            Item::FunctionCallOutput {
+                call_id: "c1".into(),
+                output: "[image: image/png, 5 bytes]".into(),
+                images: vec![image],
+            },
+            Item::function_call_output("c2", "3"),
+            Item::assistant("done"),
+        ];
+        let settings = ModelSettings::default();
+        let req = ModelRequest {
+            instructions: "",
+            input: &input,
+            tools: &[],
+            parallel_tool_calls: true,
+            settings: &settings,
+            context: RequestContext {
+                agent: "a",
+                agent_turn: 0,
+                run_turn: 0,
+                trace_id: "t",
+                events: None,
+            },
+        };
+        let compat = crate::model::Compat::default().resolve(crate::model::Provider::Chat);
+        let body = serde_json::to_value(request("m", &req, &settings, false, &compat)).unwrap();
+        let messages = body["messages"].as_array().unwrap();
+        let roles: Vec<&str> = messages
+            .iter()
+            .map(|m| m["role"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            roles,
+            ["user", "assistant", "tool", "tool", "user", "assistant"]
+        );
+        assert_eq!(
+            messages[2],
+            json!({"role": "tool", "content": "[image: image/png, 5 bytes]", "tool_call_id": "c1"})
+        );
+        assert_eq!(
+            messages[4],
+            json!({"role": "user", "content": [
+                {"type": "text", "text": "The images tool call c1 returned:"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,aGVsbG8="}},
+            ]})
+        );
     }
 
     #[test]

@@ -62,11 +62,33 @@ pub(crate) struct Message<'a> {
     /// For an assistant message that only calls tools: `null` (`Some(None)`), `""`, or left
     /// out (`None`), as the model's [`ToolCallContent`](crate::model::ToolCallContent) says.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) content: Option<Option<&'a str>>,
+    pub(crate) content: Option<Option<Content<'a>>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) tool_calls: Vec<ToolCall<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) tool_call_id: Option<&'a str>,
+}
+
+/// A message's content: text, or parts (for the images tools returned).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum Content<'a> {
+    Text(&'a str),
+    Parts(Vec<Part<'a>>),
+}
+
+/// `{"type": "text", "text": ...}` or `{"type": "image_url", "image_url": {"url": ...}}`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum Part<'a> {
+    Text { text: std::borrow::Cow<'a, str> },
+    ImageUrl { image_url: ImageUrl },
+}
+
+/// `{"url": "data:image/png;base64,..."}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct ImageUrl {
+    pub(crate) url: String,
 }
 
 /// An assistant message's tool call.

@@ -100,7 +100,21 @@ fn input_item(item: &Item) -> wire::InputItem<'_> {
             name,
             arguments,
         },
-        Item::FunctionCallOutput { call_id, output } => {
+        Item::FunctionCallOutput {
+            call_id,
+            output,
+            images,
+        } => {
+            let output = if images.is_empty() {
+                wire::CallOutput::Text(output)
+            } else {
+                let mut parts = Vec::with_capacity(images.len() + 1);
+                parts.push(wire::InputPart::InputText { text: output });
+                parts.extend(images.iter().map(|image| wire::InputPart::InputImage {
+                    image_url: image.data_url(),
+                }));
+                wire::CallOutput::Parts(parts)
+            };
             wire::InputItem::FunctionCallOutput { call_id, output }
         }
         Item::Reasoning { fields } => wire::InputItem::Reasoning { fields },
@@ -267,6 +281,7 @@ pub(crate) fn input_item_from_json(value: &Value, index: usize) -> Result<Item, 
             Ok(Item::FunctionCallOutput {
                 call_id: string("call_id")?,
                 output,
+                images: Vec::new(),
             })
         }
         "reasoning" => {
@@ -378,6 +393,45 @@ mod tests {
                 "reasoning": {"effort": "low"},
                 "seed": 7,
             })
+        );
+    }
+
+    #[test]
+    fn an_output_with_images_is_sent_as_input_text_and_input_image_parts() {
+        let input = [
+            Item::function_call("c1", "shot", "{}"),
+            Item::FunctionCallOutput {
+                call_id: "c1".into(),
+                output: "[image: image/png, 5 bytes]".into(),
+                images: vec![crate::Image {
+                    mime_type: "image/png".into(),
+                    data: "aGVsbG8=".into(),
+                }],
+            },
+        ];
+        let settings = ModelSettings::default();
+        let req = ModelRequest {
+            instructions: "",
+            input: &input,
+            tools: &[],
+            parallel_tool_calls: true,
+            settings: &settings,
+            context: RequestContext {
+                agent: "a",
+                agent_turn: 0,
+                run_turn: 0,
+                trace_id: "t",
+                events: None,
+            },
+        };
+        let compat = crate::model::Compat::default().resolve(crate::model::Provider::Openai);
+        let body = serde_json::to_value(request("m", &req, &settings, false, &compat)).unwrap();
+        assert_eq!(
+            body["input"][1],
+            json!({"type": "function_call_output", "call_id": "c1", "output": [
+                {"type": "input_text", "text": "[image: image/png, 5 bytes]"},
+                {"type": "input_image", "image_url": "data:image/png;base64,aGVsbG8="},
+            ]})
         );
     }
 

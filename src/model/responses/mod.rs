@@ -67,6 +67,13 @@ impl OpenAiResponses {
         self
     }
 
+    /// Sends the images tools return to the model, as parts of their outputs (default: no;
+    /// the model reads the text, which names each image).
+    pub fn with_images(mut self, images: bool) -> Self {
+        self.inner.images = images;
+        self
+    }
+
     /// Names the model entry in messages and stream events (default: the model's name).
     pub fn with_name(mut self, name: &str) -> Self {
         self.inner.set_name(name);
@@ -82,6 +89,10 @@ impl OpenAiResponses {
 }
 
 impl Model for OpenAiResponses {
+    fn takes_images(&self) -> bool {
+        self.inner.images
+    }
+
     fn respond<'a>(
         &'a self,
         request: ModelRequest<'a>,

@@ -90,7 +90,7 @@ pub(crate) enum InputItem<'a> {
     },
     FunctionCallOutput {
         call_id: &'a str,
-        output: &'a str,
+        output: CallOutput<'a>,
     },
     Reasoning {
         #[serde(flatten)]
@@ -105,6 +105,22 @@ pub(crate) enum InputItem<'a> {
 pub(crate) enum Content<'a> {
     Text(&'a str),
     Output([OutputText<'a>; 1]),
+}
+
+/// A `function_call_output`'s `output`: its text, or its text and images as input parts.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum CallOutput<'a> {
+    Text(&'a str),
+    Parts(Vec<InputPart<'a>>),
+}
+
+/// `{"type": "input_text", "text": ...}` or `{"type": "input_image", "image_url": ...}`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum InputPart<'a> {
+    InputText { text: &'a str },
+    InputImage { image_url: String },
 }
 
 /// `{"type": "output_text", "text": ..., "annotations": []}`.

@@ -2,13 +2,15 @@
 //!
 //! Text blocks are kept as they are (structured content is then not repeated: servers give
 //! its text form too); structured content alone becomes JSON; an image, audio clip or binary resource becomes a reference
-//! with its type and size (`[image: image/png, 1234 bytes]`), never base64 in the transcript;
+//! with its type and size (`[image: image/png, 1234 bytes]`), never base64 in the text (an
+//! image also travels beside the text, and reaches a model whose entry says it takes images);
 //! an embedded text resource is its text under its URI; a resource link names its URI. A
 //! result flagged `isError` is the call's error output.
 
 use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use serde_json::Value;
 
+use crate::item::Image;
 use crate::tool::ToolOutput;
 
 /// What a call with no content at all reads as.
@@ -27,6 +29,17 @@ pub(crate) fn read(result: CallToolResult) -> Result<ToolOutput, String> {
         }
         _ => false,
     };
+    let images: Vec<Image> = result
+        .content
+        .iter()
+        .filter_map(|block| match block {
+            ContentBlock::Image(image) => Some(Image {
+                mime_type: image.mime_type.clone(),
+                data: image.data.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
     let mut parts: Vec<String> = result.content.into_iter().map(describe).collect();
     let output = match result.structured_content {
         Some(value) if parts.is_empty() || sole_text_is_structured => ToolOutput::Json(value),
@@ -41,8 +54,13 @@ pub(crate) fn read(result: CallToolResult) -> Result<ToolOutput, String> {
     };
     if failed {
         Err(output.into_text())
-    } else {
+    } else if images.is_empty() {
         Ok(output)
+    } else {
+        Ok(ToolOutput::WithImages {
+            text: output.into_text(),
+            images,
+        })
     }
 }
 
@@ -130,7 +148,16 @@ mod tests {
         let r = result(
             json!({"content": [{"type": "image", "data": "aGVsbG8=", "mimeType": "image/png"}]}),
         );
-        assert_eq!(read(r).unwrap().into_text(), "[image: image/png, 5 bytes]");
+        let output = read(r).unwrap();
+        let ToolOutput::WithImages { images, .. } = &output else {
+            panic!("{output:?}");
+        };
+        let expected = Image {
+            mime_type: "image/png".into(),
+            data: "aGVsbG8=".into(),
+        };
+        assert_eq!(images, &[expected]);
+        assert_eq!(output.into_text(), "[image: image/png, 5 bytes]");
     }
 
     #[test]

@@ -84,9 +84,9 @@ agents:
         .transcript
         .iter()
         .filter_map(|i| match i {
-            baton::Item::FunctionCallOutput { call_id, output } if call_id == "b" => {
-                Some(output.clone())
-            }
+            baton::Item::FunctionCallOutput {
+                call_id, output, ..
+            } if call_id == "b" => Some(output.clone()),
             _ => None,
         })
         .collect();

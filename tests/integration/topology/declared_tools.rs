@@ -83,3 +83,17 @@ fn ops_topology_runs_offline_with_the_connection_error_as_an_output() {
     );
     assert!(stdout.contains("host: exit code: 0"), "{stdout}");
 }
+
+// See: issue 11
+#[test]
+fn a_model_entry_says_whether_it_takes_images() {
+    let text = "entry: a\nmodels:\n  - { name: eyes, provider: openai, model: gpt-4.1, images: true }\n  - { name: text, provider: openai, model: gpt-4.1-mini }\nagents:\n  - { name: a, model: eyes, handoffs: [b], scripted: [{ text: hi }] }\n  - { name: b, model: text, scripted: [{ text: hi }] }\n";
+    let topology =
+        baton::topology::parse(text, std::path::Path::new("images.yaml")).expect("it loads");
+    let images: Vec<(&str, bool)> = topology
+        .models()
+        .iter()
+        .map(|m| (m.name.as_str(), m.images))
+        .collect();
+    assert_eq!(images, [("eyes", true), ("text", false)]);
+}
