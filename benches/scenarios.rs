@@ -6,7 +6,7 @@
 //! Run with:
 //!
 //! ```console
-//! cargo bench --bench scenarios              # all: fanout many cpu handoffs scale http_fanout
+//! cargo bench --bench scenarios              # all: fanout many cpu handoffs scale http_fanout mcp_stdio
 //! cargo bench --bench scenarios -- fanout    # some
 //! ```
 //!
@@ -31,12 +31,23 @@ mod handoffs;
 mod http_fanout;
 #[path = "scenarios/many.rs"]
 mod many;
+#[cfg(feature = "mcp")]
+#[path = "scenarios/mcp_stdio.rs"]
+mod mcp_stdio;
 mod support;
 
 use std::process::{Command, Stdio};
 
 /// Scenarios in the order they run.
-const ALL: [&str; 6] = ["fanout", "many", "cpu", "handoffs", "scale", "http_fanout"];
+const ALL: [&str; 7] = [
+    "fanout",
+    "many",
+    "cpu",
+    "handoffs",
+    "scale",
+    "http_fanout",
+    "mcp_stdio",
+];
 
 /// Path of a benchmark topology.
 fn topology(file: &str) -> String {
@@ -87,6 +98,8 @@ fn run_one(name: &str) -> String {
             "handoffs" => handoffs::run().await,
             "scale" => many::run("scale", 100_000).await,
             "http_fanout" => http_fanout::run().await,
+            #[cfg(feature = "mcp")]
+            "mcp_stdio" => mcp_stdio::run().await,
             other => support::fail(format!("unknown scenario `{other}`; scenarios: {ALL:?}")),
         }
     })

@@ -397,8 +397,12 @@ impl SwarmBuilder {
     async fn build(mut self, inside: Inside) -> Result<(Arc<Core>, Vec<OnStart>), SwarmError> {
         let mut started: Vec<Arc<dyn ToolSource>> = Vec::new();
         let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-        for source in std::mem::take(&mut self.sources) {
-            match source.start().await {
+        // All at once: servers that take seconds to start do not add up.
+        let sources = std::mem::take(&mut self.sources);
+        let outcomes = futures::future::join_all(sources.iter().map(|s| s.start())).await;
+        let mut failed = None;
+        for (source, outcome) in sources.into_iter().zip(outcomes) {
+            match outcome {
                 Ok(tools) => {
                     let names = tools.iter().map(|t| t.tool.name().to_owned()).collect();
                     groups.push((source.name().to_owned(), names));
@@ -408,10 +412,13 @@ impl SwarmBuilder {
                     started.push(source);
                 }
                 Err(error) => {
-                    stop_sources(&started).await;
-                    return Err(SwarmError::Source(error));
+                    failed.get_or_insert(error);
                 }
             }
+        }
+        if let Some(error) = failed {
+            stop_sources(&started).await;
+            return Err(SwarmError::Source(error));
         }
         self.name_sources(&groups);
         let specs = match self.check() {

@@ -199,7 +199,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
                 );
             }
         }
-        tool_choice(p, name, agent, &raw);
+        tool_choice(p, name, agent, &raw, &sources);
         let model = match &agent.model {
             Some(m) => model_ref(p, m),
             None => default_model.clone(),
@@ -318,7 +318,13 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
 /// Checks that a `tool_choice: {function: ...}` in the agent's `model_settings`, or else in its
 /// model's `settings`, names a function the agent offers (one of its tools or handoff
 /// functions): the API refuses the request otherwise.
-fn tool_choice(p: &mut Problems, name: &str, agent: &RawAgent, raw: &RawTopology) {
+fn tool_choice(
+    p: &mut Problems,
+    name: &str,
+    agent: &RawAgent,
+    raw: &RawTopology,
+    sources: &HashSet<&str>,
+) {
     let own = agent
         .model_settings
         .as_ref()
@@ -349,7 +355,11 @@ fn tool_choice(p: &mut Problems, name: &str, agent: &RawAgent, raw: &RawTopology
             ),
         }
     }
-    if offered.iter().any(|f| f == function) {
+    // A tool source's tools are known once it has started: any name may be one of them.
+    if offered
+        .iter()
+        .any(|f| f == function || sources.contains(f.as_str()))
+    {
         return;
     }
     let hint = p

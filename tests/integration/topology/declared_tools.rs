@@ -97,3 +97,14 @@ fn a_model_entry_says_whether_it_takes_images() {
         .collect();
     assert_eq!(images, [("eyes", true), ("text", false)]);
 }
+
+// See: issue 11
+#[test]
+fn an_agent_naming_an_mcp_server_may_call_and_choose_its_tools_before_they_are_listed() {
+    let text = "entry: a\nmodels:\n  - name: m\n    provider: openai\n    model: gpt-4.1-mini\n    settings: { tool_choice: { function: fs_read_text_file } }\ntools:\n  - name: files\n    mcp: { command: baton-not-started-here, prefix: fs_ }\nagents:\n  - name: a\n    model: m\n    tools: [files]\n    scripted:\n      - calls: [{ tool: fs_read_text_file, args: { path: x } }]\n      - text: done\n";
+    let topology =
+        baton::topology::parse(text, std::path::Path::new("mcp.yaml")).expect("it loads");
+    assert!(topology.warnings().is_empty(), "{:?}", topology.warnings());
+    assert_eq!(topology.tool_sources().len(), 1);
+    assert_eq!(topology.tool_sources()[0].name(), "files");
+}
