@@ -739,3 +739,84 @@ async fn an_image_reaches_only_a_model_that_takes_images_and_the_text_names_it()
         }
     }
 }
+
+// See: issue 11
+#[tokio::test]
+async fn a_server_that_will_not_start_is_reported_with_the_end_of_its_stderr() {
+    let Some(_servers) = Servers::find("a_server_that_will_not_start") else {
+        return;
+    };
+    // 200 kB without a newline, then a last line, then exit before the handshake.
+    let script =
+        "head -c 200000 /dev/zero | tr '\\0' x >&2; echo >&2; echo 'no config found' >&2; exit 3";
+    let source = McpSource::new("broken", McpServer::stdio("sh", ["-c", script]));
+    let error = source.start().await.expect_err("it cannot start");
+    let text = error.to_string();
+    assert!(
+        text.starts_with("tool source `broken` could not start: MCP server (stdio: sh -c "),
+        "{text}"
+    );
+    assert!(text.contains("did not complete MCP's handshake"), "{text}");
+    assert!(
+        text.contains("(a line longer than 65536 bytes) | no config found"),
+        "{text}"
+    );
+    assert!(text.len() < 2_000, "{}", text.len());
+}
+
+// See: issue 11
+#[tokio::test]
+async fn header_secrets_never_show_in_logs_or_outputs() {
+    let Some(servers) = Servers::find("header_secrets_never_show_in_logs_or_outputs") else {
+        return;
+    };
+    let http = HttpEverything::start(&servers).await;
+    let dir = scratch("secrets");
+    let file = dir.join("secret.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"entry: a
+tools:
+  - name: everything
+    mcp:
+      url: http://127.0.0.1:{port}/mcp
+      headers: {{ Authorization: "Bearer {{env:BATON_TEST_MCP_TOKEN}}" }}
+      allow: [echo, get-env]
+agents:
+  - name: a
+    tools: [everything]
+    scripted:
+      - calls: [{{ id: e, tool: echo, args: {{ message: hi }} }}]
+      - text: "{{{{output:e}}}}"
+"#,
+            port = http.port
+        ),
+    )
+    .expect("the topology is written");
+    let secret = "mcp-secret-4b1d7f";
+    for args in [vec!["check", "--connect"], vec!["run", "--offline"]] {
+        let mut command = support::baton_command();
+        command.args(&args).arg(&file);
+        if args[0] == "run" {
+            command.arg("go");
+        }
+        let out = command
+            .env("BATON_TEST_MCP_TOKEN", secret)
+            .env("RUST_LOG", "trace")
+            .output()
+            .expect("baton runs");
+        let stdout = support::text(&out.stdout);
+        let stderr = support::text(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stdout}\n{stderr}");
+        assert!(stderr.len() > 1_000, "trace logs were written: {stderr}");
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{args:?} showed the secret"
+        );
+        if args[0] == "run" {
+            assert!(stdout.contains("Echo: hi"), "{stdout}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -26,6 +26,10 @@ pub const INHERITED_ENV: &[&str] = &["HOME", "LOGNAME", "PATH", "SHELL", "TERM",
 const STDERR_TAIL: usize = 8;
 /// The most of one stderr line kept.
 const STDERR_LINE: usize = 400;
+/// How long a failed start waits for the rest of the server's stderr.
+const STDERR_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+/// The longest stderr line read; longer ones are skipped.
+const STDERR_LINE_MAX: usize = 64 << 10;
 
 /// An open session.
 pub(crate) struct Opened {
@@ -108,14 +112,16 @@ pub(crate) async fn open(
                 .spawn()
                 .map_err(|e| format!("could not run `{command}`: {e}"))?;
             let group = if cfg!(unix) { child.id() } else { None };
-            if let Some(stderr) = stderr {
-                tokio::spawn(forward_stderr(name.to_owned(), stderr, tail.clone()));
-            }
+            let reader = stderr
+                .map(|stderr| tokio::spawn(forward_stderr(name.to_owned(), stderr, tail.clone())));
             match config.serve(child).await {
                 Ok(client) => Ok(Opened { client, group }),
                 Err(e) => {
-                    // Let the reader take in what the server said before it went.
-                    tokio::task::yield_now().await;
+                    // Let the reader take in what the server said before it went (it ends at
+                    // end-of-file, once the server has exited).
+                    if let Some(reader) = reader {
+                        let _ = tokio::time::timeout(STDERR_GRACE, reader).await;
+                    }
                     Err(format!(
                         "`{command}` did not complete MCP's handshake: {e}{}",
                         tail.describe()
@@ -144,11 +150,42 @@ pub(crate) async fn open(
     }
 }
 
-/// Logs each line the server writes on stderr (at debug level) and keeps the last ones.
+/// Logs each line the server writes on stderr (at debug level) and keeps the last ones. A
+/// line longer than [`STDERR_LINE_MAX`] is skipped, so a server that writes without newlines
+/// cannot grow Baton's memory.
 async fn forward_stderr(name: String, stderr: tokio::process::ChildStderr, tail: StderrTail) {
-    let mut lines = BufReader::new(stderr).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        tracing::debug!(server = %name, "{line}");
-        tail.push(line.chars().take(STDERR_LINE).collect());
+    let mut reader = BufReader::new(stderr);
+    let mut line: Vec<u8> = Vec::new();
+    let mut skipping = false;
+    loop {
+        let chunk = match reader.fill_buf().await {
+            Ok([]) | Err(_) => break,
+            Ok(chunk) => chunk,
+        };
+        let (piece, ends_line) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..i], true),
+            None => (chunk, false),
+        };
+        if !skipping {
+            if line.len() + piece.len() > STDERR_LINE_MAX {
+                skipping = true;
+                line.clear();
+            } else {
+                line.extend_from_slice(piece);
+            }
+        }
+        let used = piece.len() + usize::from(ends_line);
+        reader.consume(used);
+        if ends_line {
+            if skipping {
+                tail.push(format!("(a line longer than {STDERR_LINE_MAX} bytes)"));
+            } else {
+                let text = String::from_utf8_lossy(&line);
+                tracing::debug!(server = %name, "{text}");
+                tail.push(text.chars().take(STDERR_LINE).collect());
+            }
+            line.clear();
+            skipping = false;
+        }
     }
 }
