@@ -23,12 +23,12 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 
 use super::bytes::Bytes;
-use super::parameters::{RawSignature, StringMap, raw_values};
+use super::parameters::{RawSignature, StringMap, interpolated_headers};
 use super::{Agents, Declared, Kind, RawToolOptions, Start, dynamic_start};
 use crate::tool::http::{DEFAULT_MAX_RESPONSE_BYTES, HttpField, HttpTool, HttpToolSpec};
 use crate::topology::diagnostic::{Place, Problems};
 use crate::topology::read::{Fields, FromNode, Located, Reader, Retries};
-use crate::topology::tree::{Node, Value};
+use crate::topology::tree::Node;
 
 pub(super) const KIND: Kind = Kind {
     key: "http",
@@ -101,23 +101,7 @@ fn read(mut f: Fields<'_, '_, '_>) -> Option<Box<dyn Declared>> {
 impl FromNode for RawRequest {
     fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
         let mut f = Fields::new(r, node, "an HTTP request")?;
-        // `${VAR}` would copy a value into the topology, where it could be shown: secrets in
-        // headers are `{env:VAR}`, read once and redacted.
-        let mut interpolated = false;
-        if let Some(headers) = f.node("headers") {
-            for (name, value) in raw_values(headers) {
-                if let Value::String(text) = &value.value
-                    && text.contains("${")
-                {
-                    interpolated = true;
-                    f.reader.error(
-                        value,
-                        format!("header `{name}` uses `${{...}}`; write `{{env:VAR}}` instead"),
-                        Some("`{env:VAR}` is read when the topology loads and never shown in outputs, traces or errors".to_owned()),
-                    );
-                }
-            }
-        }
+        let interpolated = interpolated_headers(&mut f);
         let request = RawRequest {
             method: f.get("method"),
             url: f.required("url"),

@@ -28,7 +28,7 @@ use std::sync::{Arc, OnceLock};
 use reqwest::header::{HeaderName, HeaderValue};
 use schemars::JsonSchema;
 
-use super::parameters::{StringMap, raw_values};
+use super::parameters::{StringMap, interpolated_headers};
 use super::{Agents, Declared, Kind, RawToolOptions, Start};
 use crate::swarm::{SwarmBuilder, WeakSwarm};
 use crate::tool::mcp::{McpServer, McpSource};
@@ -36,7 +36,7 @@ use crate::tool::template::{Piece, Template};
 use crate::tool::{ToolOptions, ToolSource};
 use crate::topology::diagnostic::Problems;
 use crate::topology::read::{Dur, Fields, FromNode, Located, Reader};
-use crate::topology::tree::{Node, Value};
+use crate::topology::tree::Node;
 
 pub(super) const KIND: Kind = Kind {
     key: "mcp",
@@ -118,26 +118,7 @@ fn read(mut f: Fields<'_, '_, '_>) -> Option<Box<dyn Declared>> {
 impl FromNode for RawServer {
     fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
         let mut f = Fields::new(r, node, "an MCP server")?;
-        // `${VAR}` would copy a value into the topology, where it could be shown: secrets in
-        // headers are `{env:VAR}`, read once and never shown.
-        let mut interpolated = false;
-        if let Some(headers) = f.node("headers") {
-            for (name, value) in raw_values(headers) {
-                if let Value::String(text) = &value.value
-                    && text.contains("${")
-                {
-                    interpolated = true;
-                    f.reader.error(
-                        value,
-                        format!("header `{name}` uses `${{...}}`; write `{{env:VAR}}` instead"),
-                        Some(
-                            "`{env:VAR}` is read when the topology loads and never shown"
-                                .to_owned(),
-                        ),
-                    );
-                }
-            }
-        }
+        let interpolated = interpolated_headers(&mut f);
         let server = RawServer {
             command: f.get("command"),
             args: f.get("args").unwrap_or_default(),

@@ -167,8 +167,30 @@ impl FromNode for StringMap {
     }
 }
 
+/// Reports each value of the mapping's `headers` that uses `${VAR}`, and says whether one
+/// did (the headers are then not read). `${VAR}` would copy a value into the topology, where
+/// it could be shown: secrets in headers are `{env:VAR}`, read once and never shown.
+pub(super) fn interpolated_headers(f: &mut Fields<'_, '_, '_>) -> bool {
+    let mut interpolated = false;
+    if let Some(headers) = f.node("headers") {
+        for (name, value) in raw_values(headers) {
+            if let Value::String(text) = &value.value
+                && text.contains("${")
+            {
+                interpolated = true;
+                f.reader.error(
+                    value,
+                    format!("header `{name}` uses `${{...}}`; write `{{env:VAR}}` instead"),
+                    Some("`{env:VAR}` is read when the topology loads and never shown in outputs, traces or errors".to_owned()),
+                );
+            }
+        }
+    }
+    interpolated
+}
+
 /// The value node of `key` in mapping `node`, for headers (read without interpolation).
-pub(super) fn raw_values(node: &Node) -> Vec<(&str, &Node)> {
+fn raw_values(node: &Node) -> Vec<(&str, &Node)> {
     let Value::Map(pairs) = &node.value else {
         return Vec::new();
     };
