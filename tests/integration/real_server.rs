@@ -170,9 +170,24 @@ impl RealServer {
     fn topology_copy(&self, topology: &Path) -> PathBuf {
         let text = std::fs::read_to_string(topology).expect("the topology reads");
         let copy = self.dir.join(topology.file_name().expect("a file name"));
+        let text = absolute_working_dirs(&text, topology.parent().expect("a folder"));
         std::fs::write(&copy, with_models(&text, &self.base_url())).expect("the copy writes");
         copy
     }
+}
+
+/// `text` with each relative `working_dir:` (relative to the topology file) made absolute
+/// against `folder`, the original's, so the copy elsewhere runs its tools where it would.
+fn absolute_working_dirs(text: &str, folder: &Path) -> String {
+    text.lines()
+        .map(|line| match line.split_once("working_dir: ") {
+            Some((indent, dir)) if indent.trim().is_empty() && !dir.starts_with('/') => {
+                format!("{indent}working_dir: {}", folder.join(dir.trim()).display())
+            }
+            _ => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `GET path` on 127.0.0.1:`port`: the status, if anything answered.
