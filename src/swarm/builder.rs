@@ -253,6 +253,30 @@ impl SwarmBuilder {
     /// tools that wait on real I/O (a process, a server) work, but their calls take no
     /// virtual time and are cut short if a deadline on the shard falls first, so give them
     /// only to runs that have no other timer running (or replace them, as a simulation does).
+    ///
+    /// ```
+    /// use std::{sync::Arc, time::Duration};
+    /// use baton::{Agent, Swarm, model::{ScriptedCall, ScriptedModel, ScriptedTurn}, tool::builtin::Sleep};
+    /// use serde_json::json;
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let model = ScriptedModel::new().with_agent("waiter", [
+    ///     ScriptedTurn::calls([ScriptedCall::tool("sleep_ms", json!({"ms": 30_000}))]),
+    ///     ScriptedTurn::text("rested"),
+    /// ]);
+    /// let swarm = Swarm::builder()
+    ///     .virtual_time()
+    ///     .seed(7)
+    ///     .tool(Sleep)
+    ///     .agent(Agent::new("waiter").with_tools(["sleep_ms"]))
+    ///     .model(Arc::new(model))
+    ///     .start()?;
+    /// let result = swarm.run("waiter", "rest").await?; // at once
+    /// let last = result.timeline.last().expect("a model turn");
+    /// assert!(last.end >= Duration::from_secs(30)); // in virtual time
+    /// swarm.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn virtual_time(mut self) -> Self {
         self.virtual_time = true;
         self
