@@ -44,6 +44,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod agent;
+mod clock;
 mod error;
 pub mod handoff;
 pub mod item;

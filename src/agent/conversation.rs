@@ -4,12 +4,17 @@
 //! the channel to the caller, so whichever agent ends the run answers the caller directly and a
 //! failure anywhere can hand back the partial run. It also holds a token of the swarm's
 //! in-flight tracker, so shutdown knows the run exists even while it sits in a mailbox.
+//!
+//! Its clock starts on its shard, the first time the turn loop reads it, not where the caller
+//! made it: the timeline's offsets are read on the shard's tokio clock (virtual, in a swarm in
+//! virtual time), which the caller's thread does not share.
 
+use std::cell::OnceCell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
 use crate::agent::Limits;
@@ -33,8 +38,9 @@ pub(crate) struct Conversation {
     pub(crate) usage: Usage,
     /// The run's trace id.
     pub(crate) trace_id: String,
-    /// When the run started (timeline offsets count from here).
-    started: Instant,
+    /// When the run reached its shard (timeline offsets count from here); set by the first
+    /// read, on the shard.
+    started: OnceCell<Instant>,
     /// Steps taken so far.
     pub(crate) timeline: Vec<Event>,
     /// The run's bounds.
@@ -64,7 +70,7 @@ impl Conversation {
             path: vec![entry],
             usage: Usage::default(),
             trace_id,
-            started: Instant::now(),
+            started: OnceCell::new(),
             timeline: Vec::new(),
             limits,
             reply,
@@ -89,12 +95,12 @@ impl Conversation {
 
     /// Time since the run started.
     pub(crate) fn elapsed(&self) -> Duration {
-        self.started.elapsed()
+        self.started().elapsed()
     }
 
-    /// The instant timeline offsets count from.
+    /// The instant timeline offsets count from: when the run was first seen on its shard.
     pub(crate) fn started(&self) -> Instant {
-        self.started
+        *self.started.get_or_init(Instant::now)
     }
 
     /// Whether the caller stopped waiting (dropped its future): then nobody needs the run.
@@ -135,44 +141,5 @@ impl Conversation {
             timeline: self.timeline,
         };
         (run, self.reply)
-    }
-}
-
-/// Makes a new 32-hex-digit trace id (W3C trace-context size; unique, not secret): a
-/// per-process random seed and a counter, mixed by SplitMix64.
-pub(crate) fn new_trace_id() -> String {
-    use std::hash::{BuildHasher, RandomState};
-    use std::sync::OnceLock;
-    static SEED: OnceLock<u64> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let seed = *SEED.get_or_init(|| {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        RandomState::new().hash_one((nanos, std::process::id()))
-    });
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let high = splitmix64(seed ^ n);
-    let low = splitmix64(high ^ seed.rotate_left(32) ^ n);
-    format!("{high:016x}{low:016x}")
-}
-
-/// SplitMix64's output function: a cheap, well-mixed bijection of 64-bit values.
-fn splitmix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn trace_ids_are_32_hex_digits_and_differ() {
-        let a = super::new_trace_id();
-        let b = super::new_trace_id();
-        assert_eq!(a.len(), 32);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(a, b);
     }
 }

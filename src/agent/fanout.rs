@@ -10,16 +10,21 @@
 //! and an elapsed timeout each become that call's error, and idempotent tools are retried
 //! after a backoff. Dropping a `Fanout` drops the reply channels of the calls still running,
 //! which tells their workers to stop.
+//!
+//! Every instant here is tokio's ([`Instant`]), read on the shard, as the timer is: so under a
+//! paused clock (a swarm in virtual time) a deadline is due exactly when the timer fires, and
+//! the poll loop never wakes to find its deadline still ahead (which, with two clocks, made it
+//! spin until real time caught up).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::prelude::SendError;
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 use tokio_util::sync::PollSemaphore;
 
 use super::call::{Call, Plan};
@@ -187,12 +192,7 @@ impl<'a> Fanout<'a> {
         let timeout = entry.def.options().timeout.unwrap_or(self.default_timeout);
         let deadline = later(now, timeout);
         // The turn's scope has a slot per tool call, in the order of `jobs`.
-        let context = ToolContext::new(
-            Arc::clone(&self.scope),
-            j,
-            job.attempts,
-            tokio::time::Instant::from_std(deadline),
-        );
+        let context = ToolContext::new(Arc::clone(&self.scope), j, job.attempts, deadline);
         let call = ToolCall {
             span,
             arguments,
@@ -374,9 +374,9 @@ impl Future for Fanout<'_> {
             }
             let timer = this
                 .timer
-                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(wake_at.into())));
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(wake_at)));
             if this.armed != Some(wake_at) {
-                timer.as_mut().reset(wake_at.into());
+                timer.as_mut().reset(wake_at);
                 this.armed = Some(wake_at);
             }
             if timer.as_mut().poll(cx).is_pending() {

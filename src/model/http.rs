@@ -7,7 +7,8 @@
 //! no shard does network I/O itself: a provider builds the request body on the calling thread,
 //! [`spawn`]s the exchange here and awaits its handle (aborted if the caller gives up). The
 //! retry and timeout wrappers take their timers from here too ([`sleep`]), so they work under
-//! any executor.
+//! any executor; on the shard of a swarm in virtual time they wait on the shard's own paused
+//! clock instead (see `clock`), so a retry's backoff or a model timeout takes no real time.
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -103,8 +104,11 @@ where
 }
 
 /// Waits `duration` on the HTTP runtime's clock, from any executor, never blocking the
-/// calling thread.
+/// calling thread; on a shard in virtual time, on the shard's clock.
 pub(crate) async fn sleep(duration: Duration) {
+    if crate::clock::is_virtual() {
+        return tokio::time::sleep(duration).await;
+    }
     match runtime() {
         Ok(runtime) => {
             let _ = AbortOnDropHandle::new(runtime.spawn(tokio::time::sleep(duration))).await;

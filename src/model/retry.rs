@@ -2,16 +2,22 @@
 //! connection failures, with exponential backoff and jitter, honouring `Retry-After`.
 //!
 //! It wraps any [`Model`] (tower's shape). 400 and 401 are never retried: the same request
-//! would fail the same way, and the API's message goes straight to the caller. Waits run on
-//! the HTTP runtime's clock and are bounded: a `Retry-After` longer than
-//! [`RetryPolicy::max_retry_after`] ends the retries at once instead of hanging the run.
+//! would fail the same way, and the API's message goes straight to the caller. Waits are
+//! bounded: a `Retry-After` longer than [`RetryPolicy::max_retry_after`] ends the retries at
+//! once instead of hanging the run. They run on the HTTP runtime's clock, so they work from
+//! any executor, except on the shard of a swarm in virtual time, where they run on the
+//! shard's own (paused) clock and take no real time (`http::sleep`).
+//!
+//! The jitter comes from the swarm's seed (see `clock`), keyed by the run's trace id, the
+//! agent, the run's turn and the retry: the same seed gives the same waits, whatever else
+//! runs meanwhile. Off a swarm's threads it is random.
 
-use std::hash::{BuildHasher as _, Hasher as _};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 
 use super::{Model, ModelError, ModelRequest, ModelResponse, http};
+use crate::clock;
 use crate::stream::EventSink;
 
 /// How often and how long to wait before trying again.
@@ -39,8 +45,14 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The wait before retry number `retry` (0-based) after `error`, or `None` to stop.
+    /// The wait before retry number `retry` (0-based) after `error`, or `None` to stop. On a
+    /// swarm's thread its jitter comes from the swarm's seed; elsewhere it is random.
     pub fn delay(&self, retry: u32, error: &ModelError) -> Option<Duration> {
+        self.delay_with(retry, error, clock::unit(u64::from(retry)))
+    }
+
+    /// [`delay`](Self::delay), with `jitter` (in `[0, 1)`) for its random part.
+    fn delay_with(&self, retry: u32, error: &ModelError, jitter: f64) -> Option<Duration> {
         if !error.is_retryable() || retry >= self.max_retries {
             return None;
         }
@@ -51,21 +63,25 @@ impl RetryPolicy {
         match error.retry_after() {
             Some(asked) if asked > self.max_retry_after => None,
             // What the server asked, plus a little jitter so waiting callers spread out.
-            Some(asked) => Some(
-                asked.saturating_add(backoff.min(Duration::from_millis(100)).mul_f64(random())),
-            ),
+            Some(asked) => {
+                Some(asked.saturating_add(backoff.min(Duration::from_millis(100)).mul_f64(jitter)))
+            }
             // "Equal jitter": half the backoff, plus up to half again at random.
-            None => Some(backoff / 2 + (backoff / 2).mul_f64(random())),
+            None => Some(backoff / 2 + (backoff / 2).mul_f64(jitter)),
         }
     }
 }
 
-/// A number in `[0, 1)`, from the standard library's per-instance random hash keys (enough
-/// for jitter; no RNG crate needed).
-fn random() -> f64 {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(0x9e37_79b9_7f4a_7c15);
-    (hasher.finish() >> 11) as f64 / (1_u64 << 53) as f64
+/// The jitter of retry `retry` of `request`: a function of the swarm's seed and of which
+/// request and retry it is.
+fn jitter(request: &ModelRequest<'_>, retry: u32) -> f64 {
+    let context = &request.context;
+    clock::unit(clock::key(&[
+        context.trace_id.as_bytes(),
+        context.agent.as_bytes(),
+        &context.run_turn.to_le_bytes(),
+        &retry.to_le_bytes(),
+    ]))
 }
 
 /// Retries a model's failed requests by a [`RetryPolicy`].
@@ -107,7 +123,8 @@ impl<M: Model> Model for Retry<M> {
                     Ok(response) => return Ok(response),
                     Err(error) => error,
                 };
-                let Some(wait) = self.policy.delay(retry, &error) else {
+                let jitter = jitter(&request, retry);
+                let Some(wait) = self.policy.delay_with(retry, &error, jitter) else {
                     return Err(if retry > 0 && error.is_retryable() {
                         ModelError::RetriesExhausted {
                             attempts: retry + 1,
@@ -176,6 +193,30 @@ mod tests {
             policy
                 .delay(0, &api(429, Some(Duration::from_secs(3600))))
                 .is_none()
+        );
+    }
+
+    // See: issue 12
+    #[test]
+    fn on_a_swarm_thread_the_jitter_follows_the_swarm_seed() {
+        let waits = |seed: u64| {
+            std::thread::spawn(move || {
+                crate::clock::install(crate::clock::Setting {
+                    virtual_time: false,
+                    seed,
+                });
+                let policy = RetryPolicy::default();
+                (0..3)
+                    .map(|retry| policy.delay(retry, &api(503, None)))
+                    .collect::<Vec<_>>()
+            })
+            .join()
+            .expect("the thread ends")
+        };
+        assert_eq!(waits(5), waits(5));
+        assert!(
+            [6, 7, 8].into_iter().any(|seed| waits(seed) != waits(5)),
+            "seeds 5 to 8 gave the same waits"
         );
     }
 }

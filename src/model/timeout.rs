@@ -2,7 +2,8 @@
 //!
 //! It wraps any [`Model`]. When time is up the inner request is dropped, which aborts its HTTP
 //! exchange and closes the connection. Under [`Retry`](super::Retry) each attempt has its own
-//! timeout. The clock is the HTTP runtime's, so it works under any executor.
+//! timeout. The clock is the HTTP runtime's, so it works under any executor (on the shard of a
+//! swarm in virtual time, the shard's paused clock: see `http::sleep`).
 
 use std::time::Duration;
 

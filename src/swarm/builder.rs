@@ -11,6 +11,7 @@ use actix::Recipient;
 use super::system::{Inside, SystemThread};
 use super::{AgentSlot, Core, Swarm};
 use crate::agent::{Agent, AgentActor, AgentSpec, Limits, ShardAgent};
+use crate::clock::Chance;
 use crate::handoff::{self, HandoffStyle};
 use crate::model::SharedModel;
 use crate::tool::body::Dynamic;
@@ -109,6 +110,14 @@ pub enum Problem {
         /// The agent.
         agent: String,
     },
+    /// Part of a swarm in virtual time that would run in real time.
+    #[error("virtual time: {what} {why}")]
+    NotVirtual {
+        /// What it is (`worker_threads(2)`, ``blocking tool `crunch` ``).
+        what: String,
+        /// Why it cannot be virtual.
+        why: String,
+    },
 }
 
 /// Starts a tool's workers inside the swarm's `System` and returns the mailbox each shard
@@ -153,6 +162,12 @@ pub struct SwarmBuilder {
     sources: Vec<Arc<dyn ToolSource>>,
     /// Run with the new swarm once it has started (agents used as tools keep a handle).
     on_start: Vec<OnStart>,
+    /// Whether the shard runs on a paused clock ([`virtual_time`](Self::virtual_time)).
+    virtual_time: bool,
+    /// The seed of the swarm's randomness (`None`: a random one).
+    seed: Option<u64>,
+    /// The blocking tools' names (they run in real time).
+    blocking: Vec<String>,
 }
 
 /// Something to do with a swarm as soon as it has started.
@@ -212,6 +227,58 @@ impl SwarmBuilder {
     /// past it wait, and are served in the order they began to wait.
     pub fn swarm_tool_calls_in_flight(mut self, calls: usize) -> Self {
         self.tool_calls_in_flight = Some(calls);
+        self
+    }
+
+    /// Seeds the swarm's randomness (trace ids, retry jitter; default: a random seed). The
+    /// same seed gives the same trace ids in the same order for the same sequence of runs,
+    /// and the same retry waits for the same retries.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Runs the swarm in virtual time: its one shard's tokio clock starts paused, so time
+    /// stands still while the shard has work and jumps to the next timer when it has none.
+    /// Tool deadlines, tool and model retry backoffs, `sleep_ms` and `tokio::time` waits in
+    /// tools and models, and the timeline's offsets then take no real time: a run whose tool
+    /// sleeps 30 s ends at once, and its timeline says 30 s. With [`seed`](Self::seed), such a
+    /// swarm is a deterministic simulation of the real runtime (the same actors and turn loop).
+    ///
+    /// Virtual time is one clock per tokio runtime, so the swarm has one shard (leave
+    /// [`worker_threads`](Self::worker_threads) unset or 1): every run, its tool calls and an
+    /// in-process model share that clock. What runs on other threads runs in real time, and
+    /// the shard's clock does not wait for it: [`start`](Self::start) refuses blocking tools
+    /// (their calls would time out at once); HTTP models (their own runtime), tool sources and
+    /// tools that wait on real I/O (a process, a server) work, but their calls take no
+    /// virtual time and are cut short if a deadline on the shard falls first, so give them
+    /// only to runs that have no other timer running (or replace them, as a simulation does).
+    ///
+    /// ```
+    /// use std::{sync::Arc, time::Duration};
+    /// use baton::{Agent, Swarm, model::{ScriptedCall, ScriptedModel, ScriptedTurn}, tool::builtin::Sleep};
+    /// use serde_json::json;
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let model = ScriptedModel::new().with_agent("waiter", [
+    ///     ScriptedTurn::calls([ScriptedCall::tool("sleep_ms", json!({"ms": 30_000}))]),
+    ///     ScriptedTurn::text("rested"),
+    /// ]);
+    /// let swarm = Swarm::builder()
+    ///     .virtual_time()
+    ///     .seed(7)
+    ///     .tool(Sleep)
+    ///     .agent(Agent::new("waiter").with_tools(["sleep_ms"]))
+    ///     .model(Arc::new(model))
+    ///     .start()?;
+    /// let result = swarm.run("waiter", "rest").await?; // at once
+    /// let last = result.timeline.last().expect("a model turn");
+    /// assert!(last.end >= Duration::from_secs(30)); // in virtual time
+    /// swarm.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn virtual_time(mut self) -> Self {
+        self.virtual_time = true;
         self
     }
 
@@ -315,12 +382,13 @@ impl SwarmBuilder {
 
     /// Adds a CPU-bound tool on its own thread pool: `options.max_concurrency` threads
     /// (default: one per core), each with an instance from `factory`.
-    pub fn blocking_tool<T, F>(self, factory: F, options: ToolOptions) -> Self
+    pub fn blocking_tool<T, F>(mut self, factory: F, options: ToolOptions) -> Self
     where
         T: BlockingTool,
         F: Fn() -> T + Send + Sync + 'static,
     {
         let sample = factory();
+        self.blocking.push(sample.name().to_owned());
         let def = ToolDef::new::<T::Args>(sample.name(), sample.description(), options);
         let threads = def.as_ref().ok().and_then(|d| d.options().max_concurrency);
         let threads = threads.unwrap_or_else(default_threads);
@@ -375,8 +443,16 @@ impl SwarmBuilder {
         if self.sources.is_empty() {
             self.check()?;
         }
-        let threads = self.worker_threads.unwrap_or_else(default_threads);
-        let (system, built) = SystemThread::start(threads, move |inside| self.build(inside))?;
+        let threads = if self.virtual_time {
+            self.check_virtual()?;
+            1
+        } else {
+            self.worker_threads.unwrap_or_else(default_threads)
+        };
+        let (virtual_time, chance) = (self.virtual_time, Chance::new(self.seed));
+        let (system, built) = SystemThread::start(threads, virtual_time, chance, move |inside| {
+            self.build(inside)
+        })?;
         match built {
             Ok((core, on_start)) => {
                 let swarm = Swarm::new(core, system);
@@ -507,6 +583,40 @@ impl SwarmBuilder {
                 }
             }
             agent.tools = expanded;
+        }
+    }
+
+    /// In virtual time: refuses what would run in real time, warns of what may.
+    fn check_virtual(&self) -> Result<(), SwarmError> {
+        let mut problems = Vec::new();
+        if let Some(threads) = self.worker_threads.filter(|&n| n != 1) {
+            problems.push(Problem::NotVirtual {
+                what: format!("worker_threads({threads})"),
+                why: format!(
+                    "asks for {threads} shards, but virtual time is the clock of one; \
+                     leave it unset or 1"
+                ),
+            });
+        }
+        for name in &self.blocking {
+            problems.push(Problem::NotVirtual {
+                what: format!("blocking tool `{name}`"),
+                why: "runs on threads of its own, in real time, and would time out at once; \
+                      make it an async tool"
+                    .to_owned(),
+            });
+        }
+        for source in &self.sources {
+            tracing::warn!(
+                source = source.name(),
+                "a tool source in a swarm in virtual time: if its tools wait on real I/O, their \
+                 calls take no virtual time and are cut short by any deadline on the shard"
+            );
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(SwarmError::Invalid(problems))
         }
     }
 

@@ -23,7 +23,7 @@ use futures::future::{BoxFuture, Shared};
 use tokio::sync::oneshot;
 
 use crate::agent::Run;
-use crate::agent::conversation::{Conversation, new_trace_id};
+use crate::agent::conversation::Conversation;
 use crate::model::check_history;
 use crate::run::{RunError, RunInput, RunResult};
 use crate::stream::{EventSink, RunStream};
@@ -167,7 +167,7 @@ impl Swarm {
             return;
         };
         let (limits, trace_id) = match outer {
-            None => (core.limits, new_trace_id()),
+            None => (core.limits, self.inner.system.chance().trace_id()),
             Some(outer) => {
                 let mut limits = core.limits;
                 limits.max_turns = limits.max_turns.min(outer.turns_left);

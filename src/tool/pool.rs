@@ -7,13 +7,16 @@
 //! A factory that panics is caught too: the worker then has no instance, its calls get an
 //! error output, and the next call after the pause (which doubles, as for async tools) tries
 //! the factory again.
+//!
+//! The pool's threads run no tokio runtime, so their clock is the real one, even in a swarm in
+//! virtual time (which therefore refuses blocking tools: see `SwarmBuilder::virtual_time`).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
 
 use actix::{Actor, ActorContext as _, Handler, Recipient, SyncArbiter, SyncContext};
+use tokio::time::Instant;
 
 use super::actor::{Broken, make};
 use super::args;

@@ -48,6 +48,8 @@
 //!   refusals as outputs, no orphans, streamable HTTP.
 //! - `command_tools`: real programs from argv templates: no injection, the process group killed
 //!   at the timeout, output caps in bounded memory, only allowed variables; through a swarm.
+//! - `virtual_time`: a swarm on tokio's paused clock: sleeps, timeouts and retry backoffs take
+//!   virtual time only; seeded trace ids and retry waits; no spinning; real-time parts refused.
 
 mod http_support;
 mod support;
@@ -85,3 +87,4 @@ mod tool_workers;
 mod topology;
 mod turn_loop;
 mod url_secrets;
+mod virtual_time;

@@ -3,10 +3,11 @@
 //! about L, not K x L.
 
 use std::convert::Infallible;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
+use tokio::time::Instant;
 
 use crate::tool::Tool;
 
@@ -34,7 +35,8 @@ impl Tool for Sleep {
         "Waits ms milliseconds (simulates a slow I/O call), then says so."
     }
     async fn call(&self, args: SleepArgs) -> Result<String, Infallible> {
-        // Precise on a swarm's shards: tokio's timer alone ends 1-2 ms late (see `timer`).
+        // Precise on a swarm's shards: tokio's timer alone ends 1-2 ms late (see `timer`);
+        // exact, and instant, in virtual time.
         crate::timer::sleep_until(Instant::now() + Duration::from_millis(args.ms)).await;
         Ok(format!("slept {} ms", args.ms))
     }
