@@ -2,7 +2,8 @@
 //! one call of server-everything's `echo` (the reference server from npm, on Node.js), then
 //! answers; the call's duration from the run's timeline (median of 200 runs, one after
 //! another), against the same `tools/call` made straight through an `rmcp` client over its own
-//! child process (median of 200). Ideal: the straight call. `added_us_per_call` is the
+//! child process (median of 200, each just before one of the runs, so both see the same
+//! machine). Ideal: the straight call. `added_us_per_call` is the
 //! difference: the worker actor, argument checks, the session's task hops and the output
 //! conversion.
 //!
@@ -28,7 +29,7 @@ const WARM_UP: usize = 20;
 
 pub async fn run() -> String {
     let server = server_everything();
-    let direct = direct_ms(&server).await;
+    let direct = Direct::start(&server).await;
 
     let model = ScriptedModel::new().with_agent(
         "a",
@@ -49,8 +50,10 @@ pub async fn run() -> String {
         .model(Arc::new(model))
         .start()
         .unwrap_or_else(|e| fail(e.to_string()));
-    let mut calls = Vec::with_capacity(REPS);
+    // Interleaved, one straight call then one through Baton, so both see the same machine.
+    let (mut baton, mut straight) = (Vec::with_capacity(REPS), Vec::with_capacity(REPS));
     for rep in 0..WARM_UP + REPS {
+        let direct_ms = direct.call().await;
         let result = swarm
             .run("a", "go")
             .await
@@ -64,19 +67,21 @@ pub async fn run() -> String {
                 .iter()
                 .find(|e| matches!(e.kind, EventKind::Tool { .. }))
                 .unwrap_or_else(|| fail("no tool call in the timeline".to_owned()));
-            calls.push(ms(call.end - call.start));
+            baton.push(ms(call.end - call.start));
+            straight.push(direct_ms);
         }
     }
     swarm.shutdown().await;
-    let baton = median(&mut calls);
+    direct.stop().await;
+    let (baton, straight) = (median(&mut baton), median(&mut straight));
     line(
         "mcp_stdio",
         baton,
-        direct,
+        straight,
         &[
             (
                 "added_us_per_call",
-                format!("{:.1}", (baton - direct) * 1000.0),
+                format!("{:.1}", (baton - straight) * 1000.0),
             ),
             ("calls", REPS.to_string()),
             ("server", "server-everything-echo".to_owned()),
@@ -84,28 +89,36 @@ pub async fn run() -> String {
     )
 }
 
-/// The median of `REPS` `tools/call`s of `echo` through a bare rmcp client.
-async fn direct_ms(server: &PathBuf) -> f64 {
-    let mut command = tokio::process::Command::new("node");
-    command.arg(server);
-    let child = TokioChildProcess::new(command).unwrap_or_else(|e| fail(e.to_string()));
-    let client = ().serve(child).await.unwrap_or_else(|e| fail(e.to_string()));
-    let mut samples = Vec::with_capacity(REPS);
-    for rep in 0..WARM_UP + REPS {
+/// A bare rmcp client over its own child process.
+struct Direct {
+    client: rmcp::service::RunningService<rmcp::RoleClient, ()>,
+}
+
+impl Direct {
+    async fn start(server: &PathBuf) -> Direct {
+        let mut command = tokio::process::Command::new("node");
+        command.arg(server).stderr(std::process::Stdio::null());
+        let child = TokioChildProcess::new(command).unwrap_or_else(|e| fail(e.to_string()));
+        let client = ().serve(child).await.unwrap_or_else(|e| fail(e.to_string()));
+        Direct { client }
+    }
+
+    /// One `tools/call` of `echo`, in ms.
+    async fn call(&self) -> f64 {
         let arguments = json!({"message": "hi"});
         let params = CallToolRequestParams::new("echo")
             .with_arguments(arguments.as_object().cloned().unwrap_or_default());
         let started = Instant::now();
-        client
+        self.client
             .call_tool(params)
             .await
             .unwrap_or_else(|e| fail(e.to_string()));
-        if rep >= WARM_UP {
-            samples.push(ms(started.elapsed()));
-        }
+        ms(started.elapsed())
     }
-    let _ = client.cancel().await;
-    median(&mut samples)
+
+    async fn stop(self) {
+        let _ = self.client.cancel().await;
+    }
 }
 
 /// server-everything's entry script.
