@@ -152,6 +152,9 @@ impl Session {
                 let wait = FIRST_BACKOFF
                     .saturating_mul(1 << failures.min(8))
                     .min(MAX_BACKOFF);
+                // Every attempt counts until a session lives a minute: a server that crashes
+                // right after each start backs off as one that fails to start does.
+                failures = failures.saturating_add(1);
                 tokio::select! {
                     () = tokio::time::sleep(wait) => {}
                     () = self.stop.cancelled() => return,
@@ -163,7 +166,6 @@ impl Session {
                 match attempt {
                     Ok(opened) => break opened,
                     Err(why) => {
-                        failures = failures.saturating_add(1);
                         tracing::warn!(server = %self.name, "MCP server did not restart: {why}");
                         self.state
                             .send_replace(State::Restarting(Some(Arc::from(why))));
