@@ -72,6 +72,8 @@ pub enum EventKind {
         call_id: String,
         /// Whether it produced a result rather than an error output.
         ok: bool,
+        /// The kind of its error output, when it got one.
+        error: Option<crate::tool::ToolErrorKind>,
         /// How often the tool's workers had been restarted (a fresh instance after a panic)
         /// when the call ended, across the swarm.
         restarts: u32,

@@ -30,6 +30,8 @@ pub(crate) struct Call {
     pub(crate) images: Vec<crate::Image>,
     /// For tool calls that ran: start, end, and whether it produced a result.
     pub(crate) timing: Option<(Duration, Duration, bool)>,
+    /// The kind of its error output, if it got one.
+    pub(crate) error: Option<crate::tool::ToolErrorKind>,
     /// How often the tool's workers had been restarted when the call ended.
     pub(crate) restarts: u32,
 }

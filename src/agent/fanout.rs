@@ -260,7 +260,10 @@ impl<'a> Fanout<'a> {
                         call.output = Some(output.text);
                         call.images = output.images;
                     }
-                    Err(e) => call.output = Some(e.to_output()),
+                    Err(e) => {
+                        call.error = Some(e.kind());
+                        call.output = Some(e.to_output());
+                    }
                 }
             }
         }

@@ -27,7 +27,7 @@ use crate::stream::StreamEvent;
 use crate::swarm::{AgentSlot, Core, Shard};
 use crate::tool::args;
 use crate::tool::scope::{CallSlot, RunScope};
-use crate::tool::{ToolEntry, ToolError, panic_message};
+use crate::tool::{ToolEntry, ToolError, ToolErrorKind, panic_message};
 
 /// An agent as its turn loops on one shard see it: its definition and its tools' workers there.
 #[derive(Debug)]
@@ -243,10 +243,14 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
                 Plan::Handoff(slot) => target = Some(slot),
                 Plan::Decided => {} // reported when it was decided (`report_decided`)
                 Plan::Tool(entry, _) => {
-                    let timing = call.timing.unwrap_or((now, now, false));
+                    let (timing, error) = match call.timing {
+                        Some(timing) => (timing, call.error),
+                        None => ((now, now, false), Some(ToolErrorKind::Unavailable)),
+                    };
                     let name = Arc::clone(entry.def.shared_name());
                     let done = Ended {
                         timing,
+                        error,
                         restarts: call.restarts,
                     };
                     report_call(&mut conv, spec, turn, name, &call_id, done);
@@ -307,6 +311,8 @@ async fn drive(core: &Core, shard: &Shard, agent: &ShardAgent, mut conv: Box<Con
 /// count then.
 struct Ended {
     timing: (Duration, Duration, bool),
+    /// The kind of its error output, if it got one.
+    error: Option<ToolErrorKind>,
     restarts: u32,
 }
 
@@ -321,6 +327,7 @@ fn report_call(
 ) {
     let Ended {
         timing: (start, end, ok),
+        error,
         restarts,
     } = ended;
     if let Some(events) = &conv.events {
@@ -341,6 +348,7 @@ fn report_call(
             name,
             call_id: call_id.to_owned(),
             ok,
+            error,
             restarts,
         },
     });
@@ -361,6 +369,7 @@ fn report_decided(conv: &mut Conversation, spec: &AgentSpec, turn: u32, calls: &
         call.timing = Some((at, at, false));
         let ended = Ended {
             timing: (at, at, false),
+            error: call.error,
             restarts: 0,
         };
         report_call(conv, spec, turn, name, &call_id, ended);
@@ -400,12 +409,13 @@ fn plan_turn(
                 plan: Plan::Decided,
                 output: Some(output),
                 timing: None,
+                error: Some(ToolErrorKind::PastTurnCap),
                 restarts: 0,
                 images: Vec::new(),
             });
             continue;
         }
-        let (plan, output) = match handoff::recognize(spec.handoff_style, name, arguments) {
+        let (plan, output, error) = match handoff::recognize(spec.handoff_style, name, arguments) {
             Recognized::To(target) => match &taken {
                 Some(taken) => (
                     Plan::Decided,
@@ -415,19 +425,25 @@ fn plan_turn(
                         }
                         .to_output(),
                     ),
+                    Some(ToolErrorKind::Handoff),
                 ),
                 None => match choose_target(shard, spec, &target) {
                     Ok(slot) => {
                         taken = Some(Arc::clone(&slot.spec.name));
                         let output = handoff::done_output(&slot.spec.name);
-                        (Plan::Handoff(slot), Some(output))
+                        (Plan::Handoff(slot), Some(output), None)
                     }
-                    Err(e) => (Plan::Decided, Some(e.to_output())),
+                    Err(e) => (
+                        Plan::Decided,
+                        Some(e.to_output()),
+                        Some(ToolErrorKind::Handoff),
+                    ),
                 },
             },
             Recognized::Malformed(message) => (
                 Plan::Decided,
                 Some(HandoffError::Malformed(message).to_output()),
+                Some(ToolErrorKind::Handoff),
             ),
             Recognized::NotHandoff => match agent.tool(name) {
                 None => (
@@ -440,10 +456,11 @@ fn plan_turn(
                         }
                         .to_output(),
                     ),
+                    Some(ToolErrorKind::UnknownTool),
                 ),
                 Some(entry) => match args::check(&entry.def, arguments) {
-                    Ok(arguments) => (Plan::Tool(Arc::clone(entry), Some(arguments)), None),
-                    Err(e) => (Plan::Decided, Some(e.to_output())),
+                    Ok(arguments) => (Plan::Tool(Arc::clone(entry), Some(arguments)), None, None),
+                    Err(e) => (Plan::Decided, Some(e.to_output()), Some(e.kind())),
                 },
             },
         };
@@ -452,6 +469,7 @@ fn plan_turn(
             plan,
             output,
             timing: None,
+            error,
             restarts: 0,
             images: Vec::new(),
         });

@@ -76,7 +76,85 @@ pub enum ToolError {
     },
 }
 
+/// What kind of error output a call got, for counting them (a simulation's report, the
+/// timeline): the [`ToolError`] variant, or [`ToolErrorKind::Handoff`] for a handoff call that
+/// did not move the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ToolErrorKind {
+    /// [`ToolError::UnknownTool`].
+    UnknownTool,
+    /// [`ToolError::InvalidArguments`].
+    InvalidArguments,
+    /// [`ToolError::Failed`].
+    Failed,
+    /// [`ToolError::Panicked`].
+    Panicked,
+    /// [`ToolError::TimedOut`].
+    TimedOut,
+    /// [`ToolError::PastTurnCap`].
+    PastTurnCap,
+    /// [`ToolError::Unavailable`].
+    Unavailable,
+    /// A handoff call that was refused, ignored or malformed.
+    Handoff,
+}
+
+impl ToolErrorKind {
+    /// Every kind, in order.
+    pub const ALL: [ToolErrorKind; 8] = [
+        ToolErrorKind::UnknownTool,
+        ToolErrorKind::InvalidArguments,
+        ToolErrorKind::Failed,
+        ToolErrorKind::Panicked,
+        ToolErrorKind::TimedOut,
+        ToolErrorKind::PastTurnCap,
+        ToolErrorKind::Unavailable,
+        ToolErrorKind::Handoff,
+    ];
+
+    /// Its name in files and reports: `unknown_tool`, `invalid_arguments`, `failed`,
+    /// `panicked`, `timed_out`, `past_turn_cap`, `unavailable`, `handoff`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ToolErrorKind::UnknownTool => "unknown_tool",
+            ToolErrorKind::InvalidArguments => "invalid_arguments",
+            ToolErrorKind::Failed => "failed",
+            ToolErrorKind::Panicked => "panicked",
+            ToolErrorKind::TimedOut => "timed_out",
+            ToolErrorKind::PastTurnCap => "past_turn_cap",
+            ToolErrorKind::Unavailable => "unavailable",
+            ToolErrorKind::Handoff => "handoff",
+        }
+    }
+
+    /// The kind named `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl std::fmt::Display for ToolErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl ToolError {
+    /// Its kind.
+    pub fn kind(&self) -> ToolErrorKind {
+        match self {
+            ToolError::UnknownTool { .. } => ToolErrorKind::UnknownTool,
+            ToolError::InvalidArguments { .. } => ToolErrorKind::InvalidArguments,
+            ToolError::Failed { .. } => ToolErrorKind::Failed,
+            ToolError::Panicked { .. } => ToolErrorKind::Panicked,
+            ToolError::TimedOut { .. } => ToolErrorKind::TimedOut,
+            ToolError::PastTurnCap { .. } => ToolErrorKind::PastTurnCap,
+            ToolError::Unavailable { .. } => ToolErrorKind::Unavailable,
+        }
+    }
+
     /// A [`ToolError::Failed`]: tool `tool` ran and failed with `message`.
     ///
     /// ```

@@ -38,7 +38,7 @@ pub(crate) use context::CALL_CONTEXT;
 pub use context::ToolContext;
 pub use def::{ToolDef, ToolDefError, ToolOptions};
 pub use dynamic::DynamicTool;
-pub use error::ToolError;
+pub use error::{ToolError, ToolErrorKind};
 pub(crate) use error::panic_message;
 pub use func::{BlockingFnTool, FnTool};
 pub use output::ToolOutput;
