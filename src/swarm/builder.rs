@@ -113,7 +113,7 @@ pub enum Problem {
     /// Part of a swarm in virtual time that would run in real time.
     #[error("virtual time: {what} {why}")]
     NotVirtual {
-        /// What it is (`worker_threads(2)`, ``blocking tool `crunch` ``).
+        /// What it is (``blocking tool `crunch` ``).
         what: String,
         /// Why it cannot be virtual.
         why: String,
@@ -238,16 +238,19 @@ impl SwarmBuilder {
         self
     }
 
-    /// Runs the swarm in virtual time: its one shard's tokio clock starts paused, so time
+    /// Runs the swarm in virtual time: each shard's tokio clock starts paused, so time
     /// stands still while the shard has work and jumps to the next timer when it has none.
     /// Tool deadlines, tool and model retry backoffs, `sleep_ms` and `tokio::time` waits in
     /// tools and models, and the timeline's offsets then take no real time: a run whose tool
     /// sleeps 30 s ends at once, and its timeline says 30 s. With [`seed`](Self::seed), such a
     /// swarm is a deterministic simulation of the real runtime (the same actors and turn loop).
     ///
-    /// Virtual time is one clock per tokio runtime, so the swarm has one shard (leave
-    /// [`worker_threads`](Self::worker_threads) unset or 1): every run, its tool calls and an
-    /// in-process model share that clock. What runs on other threads runs in real time, and
+    /// Virtual time is one clock per tokio runtime, so each shard has a clock of its own
+    /// (one shard unless [`worker_threads`](Self::worker_threads) says more). A run stays on
+    /// its shard with its tool calls, its handoffs and the runs nested in it, so its timeline
+    /// is coherent; what runs on different shards shares no clock, so a cap that several
+    /// shards' runs wait on (a model's in-flight cap, the swarm's tool-call cap) gives exact
+    /// queueing only with one shard. What runs on other threads runs in real time, and
     /// the shard's clock does not wait for it: [`start`](Self::start) refuses blocking tools
     /// (their calls would time out at once); HTTP models (their own runtime), tool sources and
     /// tools that wait on real I/O (a process, a server) work, but their calls take no
@@ -445,7 +448,7 @@ impl SwarmBuilder {
         }
         let threads = if self.virtual_time {
             self.check_virtual()?;
-            1
+            self.worker_threads.unwrap_or(1)
         } else {
             self.worker_threads.unwrap_or_else(default_threads)
         };
@@ -518,7 +521,9 @@ impl SwarmBuilder {
             tool_calls_in_flight,
         );
         core.sources = started;
+        core.arbiters.clone_from(&inside.shards);
         let core = Arc::new(core);
+        core.mark_shards();
         for tool in tools {
             let workers = (tool.start)(&inside);
             for (shard, worker) in core.shards.iter().zip(workers) {
@@ -589,15 +594,6 @@ impl SwarmBuilder {
     /// In virtual time: refuses what would run in real time, warns of what may.
     fn check_virtual(&self) -> Result<(), SwarmError> {
         let mut problems = Vec::new();
-        if let Some(threads) = self.worker_threads.filter(|&n| n != 1) {
-            problems.push(Problem::NotVirtual {
-                what: format!("worker_threads({threads})"),
-                why: format!(
-                    "asks for {threads} shards, but virtual time is the clock of one; \
-                     leave it unset or 1"
-                ),
-            });
-        }
         for name in &self.blocking {
             problems.push(Problem::NotVirtual {
                 what: format!("blocking tool `{name}`"),

@@ -59,6 +59,13 @@ pub(crate) struct Core {
     pub(crate) tool_permits: Option<Arc<tokio::sync::Semaphore>>,
     /// The tool sources started with the swarm, stopped at shutdown.
     pub(crate) sources: Vec<Arc<dyn crate::tool::ToolSource>>,
+    /// The shards' arbiters, in shard order (to spawn work on a given shard).
+    pub(crate) arbiters: Vec<ArbiterHandle>,
+}
+
+thread_local! {
+    /// On a shard's thread: which core it belongs to (its address) and its index there.
+    static HERE: std::cell::Cell<Option<(usize, usize)>> = const { std::cell::Cell::new(None) };
 }
 
 impl Core {
@@ -79,11 +86,33 @@ impl Core {
             tool_permits: tool_calls_in_flight
                 .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1)))),
             sources: Vec::new(),
+            arbiters: Vec::new(),
         }
     }
 
-    /// The shard the next run goes to.
+    /// Tells each shard's thread which shard of this core it is (see [`Core::current_shard`]).
+    /// Called once the core has its final address, before any run starts.
+    pub(crate) fn mark_shards(self: &Arc<Self>) {
+        let id = Arc::as_ptr(self) as usize;
+        for (index, arbiter) in self.arbiters.iter().enumerate() {
+            arbiter.spawn_fn(move || HERE.with(|here| here.set(Some((id, index)))));
+        }
+    }
+
+    /// The index of the shard whose thread this is, if it is one of this core's.
+    pub(crate) fn current_shard(&self) -> Option<usize> {
+        let id = std::ptr::from_ref(self) as usize;
+        HERE.with(|here| here.get())
+            .and_then(|(core, index)| (core == id).then_some(index))
+    }
+
+    /// The shard a new run goes to: the caller's own, when it runs on one of this swarm's
+    /// shards (a nested run, a simulation's driver: the run then shares the caller's thread
+    /// and clock), else the next one round-robin.
     pub(crate) fn next_shard(&self) -> &Shard {
+        if let Some(index) = self.current_shard() {
+            return &self.shards[index];
+        }
         let n = self.next_shard.fetch_add(1, Ordering::Relaxed);
         &self.shards[n % self.shards.len()]
     }

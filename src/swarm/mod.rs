@@ -111,9 +111,43 @@ impl Swarm {
         input: impl Into<RunInput>,
     ) -> Result<RunResult, RunError> {
         let (reply, outcome) = oneshot::channel();
-        self.start_run(agent, input.into(), reply, None, None);
+        self.start_run(agent, input.into(), reply, None, None, None);
         // A dropped reply means the system stopped under the run (a swarm dropped unshut).
         outcome.await.unwrap_or(Err(RunError::ShutDown))
+    }
+
+    /// Runs a conversation like [`Swarm::run`], under `trace_id` instead of a fresh one (a
+    /// simulation names each conversation's runs, so that what they draw depends on the
+    /// conversation alone).
+    pub(crate) async fn run_traced(
+        &self,
+        agent: &str,
+        input: RunInput,
+        trace_id: String,
+    ) -> Result<RunResult, RunError> {
+        let (reply, outcome) = oneshot::channel();
+        self.start_run(agent, input, reply, None, None, Some(trace_id));
+        outcome.await.unwrap_or(Err(RunError::ShutDown))
+    }
+
+    /// How many shards (worker threads) the swarm has.
+    pub(crate) fn shards(&self) -> usize {
+        self.inner.core.shards.len()
+    }
+
+    /// Starts the future `make` builds as a task on shard `shard` (built there, so it need
+    /// not be `Send`); runs it starts go to that shard and share its clock. Returns `false`
+    /// if the shard has stopped.
+    pub(crate) fn spawn_on<F, Fut>(&self, shard: usize, make: F) -> bool
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + 'static,
+    {
+        self.inner.core.arbiters.get(shard).is_some_and(|arbiter| {
+            arbiter.spawn_fn(move || {
+                actix::spawn(make());
+            })
+        })
     }
 
     /// Runs a conversation nested in another run's tool call (an agent used as a tool): under
@@ -125,7 +159,7 @@ impl Swarm {
         outer: &RunScope,
     ) -> Result<RunResult, RunError> {
         let (reply, outcome) = oneshot::channel();
-        self.start_run(agent, input, reply, None, Some(outer));
+        self.start_run(agent, input, reply, None, Some(outer), None);
         outcome.await.unwrap_or(Err(RunError::ShutDown))
     }
 
@@ -134,12 +168,13 @@ impl Swarm {
     /// [`RunStream`], then its [`result`](RunStream::result).
     pub fn run_streamed(&self, agent: &str, input: impl Into<RunInput>) -> RunStream {
         let (stream, events, reply) = RunStream::channel();
-        self.start_run(agent, input.into(), reply, Some(events), None);
+        self.start_run(agent, input.into(), reply, Some(events), None, None);
         stream
     }
 
     /// Puts a new conversation in `agent`'s mailbox; every outcome, even a refusal, goes to
-    /// `reply`. A run nested in an `outer` one shares its trace id and turn budget.
+    /// `reply`. A run nested in an `outer` one shares its trace id and turn budget; other
+    /// runs get `trace_id`, or a fresh one.
     fn start_run(
         &self,
         agent: &str,
@@ -147,6 +182,7 @@ impl Swarm {
         reply: crate::agent::conversation::Reply,
         events: Option<EventSink>,
         outer: Option<&RunScope>,
+        trace_id: Option<String>,
     ) {
         let core = &self.inner.core;
         if self.inner.closed.load(Ordering::Acquire) {
@@ -167,7 +203,10 @@ impl Swarm {
             return;
         };
         let (limits, trace_id) = match outer {
-            None => (core.limits, self.inner.system.chance().trace_id()),
+            None => (
+                core.limits,
+                trace_id.unwrap_or_else(|| self.inner.system.chance().trace_id()),
+            ),
             Some(outer) => {
                 let mut limits = core.limits;
                 limits.max_turns = limits.max_turns.min(outer.turns_left);
