@@ -19,6 +19,7 @@
 //! - [`swarm`]: the [`Swarm`] handle, its builder, its actix `System` thread.
 //! - [`run`]: what a run returns: [`RunResult`], [`RunError`], the timeline.
 //! - [`topology`]: YAML topologies.
+//! - [`sim`]: simulation of handoff flows in virtual time, with a report and expectations.
 //!
 //! # Example
 //!
@@ -53,6 +54,7 @@ mod mailbox;
 pub mod mock;
 pub mod model;
 pub mod run;
+pub mod sim;
 pub mod stream;
 pub mod swarm;
 mod timer;

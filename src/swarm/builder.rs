@@ -14,7 +14,8 @@ use crate::agent::{Agent, AgentActor, AgentSpec, Limits, ShardAgent};
 use crate::clock::Chance;
 use crate::handoff::{self, HandoffStyle};
 use crate::model::SharedModel;
-use crate::tool::body::Dynamic;
+use crate::tool::body::{Body, Dynamic};
+use crate::tool::stand_in::{Simulated, StandIn};
 use crate::tool::def::check_name;
 use crate::tool::{
     BlockingFnTool, BlockingTool, DynamicTool, FnTool, SOURCE_STOP_GRACE, Tool, ToolCall, ToolDef,
@@ -120,9 +121,10 @@ pub enum Problem {
     },
 }
 
-/// Starts a tool's workers inside the swarm's `System` and returns the mailbox each shard
-/// sends to, in shard order.
-type StartWorker = Box<dyn FnOnce(&Inside) -> Vec<Recipient<ToolCall>> + Send>;
+/// Starts a tool's workers inside the swarm's `System` (with a simulation's stand-in in
+/// front of its body, if it has one) and returns the mailbox each shard sends to, in shard
+/// order.
+type StartWorker = Box<dyn FnOnce(&Inside, Option<Arc<dyn StandIn>>) -> Vec<Recipient<ToolCall>> + Send>;
 
 /// A tool waiting for the swarm to start: its definition and how to start its worker.
 struct PendingTool {
@@ -168,6 +170,8 @@ pub struct SwarmBuilder {
     seed: Option<u64>,
     /// The blocking tools' names (they run in real time).
     blocking: Vec<String>,
+    /// A simulation's stand-ins for tool bodies, by tool name.
+    stand_ins: Vec<(String, Arc<dyn StandIn>)>,
 }
 
 /// Something to do with a swarm as soon as it has started.
@@ -285,6 +289,13 @@ impl SwarmBuilder {
         self
     }
 
+    /// Puts `stand_in` in front of the body of the tool named `tool` (a simulation's
+    /// latencies, failures and outputs); its worker stays as it is.
+    pub(crate) fn stand_in(mut self, tool: &str, stand_in: Arc<dyn StandIn>) -> Self {
+        self.stand_ins.push((tool.to_owned(), stand_in));
+        self
+    }
+
     /// Calls `hook` with the swarm once [`start`](Self::start) has started it.
     pub(crate) fn on_start(mut self, hook: impl FnOnce(&Swarm) + Send + 'static) -> Self {
         self.on_start.push(Box::new(hook));
@@ -299,9 +310,8 @@ impl SwarmBuilder {
     /// Adds an async tool. After a panic its worker continues with a fresh clone of `tool`.
     pub fn tool_with<T: Tool + Clone>(self, tool: T, options: ToolOptions) -> Self {
         let def = ToolDef::new::<T::Args>(tool.name(), tool.description(), options);
-        self.pending(def, move |def, inside| {
-            let factory: actor::Factory<T> = Arc::new(move || tool.clone());
-            actor::start(factory, def, &inside.shards)
+        self.pending(def, move |def, inside, stand_in| {
+            start_async(Arc::new(move || tool.clone()), def, inside, stand_in)
         })
     }
 
@@ -376,10 +386,9 @@ impl SwarmBuilder {
     /// ```
     pub fn dynamic_tool(self, tool: Arc<dyn DynamicTool>, options: ToolOptions) -> Self {
         let def = ToolDef::from_schema(tool.name(), tool.description(), tool.parameters(), options);
-        self.pending(def, move |def, inside| {
+        self.pending(def, move |def, inside, stand_in| {
             let body = Dynamic(tool);
-            let factory: actor::Factory<Dynamic> = Arc::new(move || body.clone());
-            actor::start(factory, def, &inside.shards)
+            start_async(Arc::new(move || body.clone()), def, inside, stand_in)
         })
     }
 
@@ -395,7 +404,8 @@ impl SwarmBuilder {
         let def = ToolDef::new::<T::Args>(sample.name(), sample.description(), options);
         let threads = def.as_ref().ok().and_then(|d| d.options().max_concurrency);
         let threads = threads.unwrap_or_else(default_threads);
-        self.pending(def, move |def, inside| {
+        // A simulation runs in virtual time, which refuses blocking tools: no stand-in here.
+        self.pending(def, move |def, inside, _| {
             // One pool, shared by every shard.
             let pool = pool::start(Arc::new(factory), def, threads);
             vec![pool; inside.shards.len()]
@@ -405,7 +415,9 @@ impl SwarmBuilder {
     fn pending(
         mut self,
         def: Result<ToolDef, ToolDefError>,
-        start: impl FnOnce(Arc<ToolDef>, &Inside) -> Vec<Recipient<ToolCall>> + Send + 'static,
+        start: impl FnOnce(Arc<ToolDef>, &Inside, Option<Arc<dyn StandIn>>) -> Vec<Recipient<ToolCall>>
+        + Send
+        + 'static,
     ) -> Self {
         match def {
             Ok(def) => {
@@ -413,7 +425,7 @@ impl SwarmBuilder {
                 let for_start = Arc::clone(&def);
                 self.tools.push(PendingTool {
                     def,
-                    start: Box::new(move |inside| start(for_start, inside)),
+                    start: Box::new(move |inside, stand_in| start(for_start, inside, stand_in)),
                 });
             }
             Err(e) => self.problems.push(e.into()),
@@ -512,6 +524,7 @@ impl SwarmBuilder {
             limits,
             tool_calls_in_flight,
             on_start,
+            stand_ins,
             ..
         } = self;
         let mut core = Core::new(
@@ -525,7 +538,11 @@ impl SwarmBuilder {
         let core = Arc::new(core);
         core.mark_shards();
         for tool in tools {
-            let workers = (tool.start)(&inside);
+            let stand_in = stand_ins
+                .iter()
+                .find(|(name, _)| name == tool.def.name())
+                .map(|(_, s)| Arc::clone(s));
+            let workers = (tool.start)(&inside, stand_in);
             for (shard, worker) in core.shards.iter().zip(workers) {
                 shard.tools.insert(ToolEntry {
                     def: Arc::clone(&tool.def),
@@ -721,6 +738,25 @@ impl SwarmBuilder {
             model,
             settings: agent.model_settings.clone(),
             limits: agent.limits,
+        }
+    }
+}
+
+/// Starts an async tool's workers, with `stand_in` in front of each instance's body if given.
+fn start_async<B: Body>(
+    factory: actor::Factory<B>,
+    def: Arc<ToolDef>,
+    inside: &Inside,
+    stand_in: Option<Arc<dyn StandIn>>,
+) -> Vec<Recipient<ToolCall>> {
+    match stand_in {
+        None => actor::start(factory, def, &inside.shards),
+        Some(stand_in) => {
+            let factory: actor::Factory<Simulated<B>> = Arc::new(move || Simulated {
+                body: factory(),
+                stand_in: Arc::clone(&stand_in),
+            });
+            actor::start(factory, def, &inside.shards)
         }
     }
 }

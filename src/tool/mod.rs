@@ -32,14 +32,15 @@ pub(crate) mod pool;
 mod registry;
 pub(crate) mod scope;
 mod source;
+pub(crate) mod stand_in;
 pub(crate) mod template;
 
 pub(crate) use context::CALL_CONTEXT;
 pub use context::ToolContext;
 pub use def::{ToolDef, ToolDefError, ToolOptions};
 pub use dynamic::DynamicTool;
-pub use error::{ToolError, ToolErrorKind};
 pub(crate) use error::panic_message;
+pub use error::{ToolError, ToolErrorKind};
 pub use func::{BlockingFnTool, FnTool};
 pub use output::ToolOutput;
 pub(crate) use registry::{ToolEntry, ToolRegistry};
