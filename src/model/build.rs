@@ -193,7 +193,16 @@ fn base_url_of<'a>(config: &'a ModelConfig, base_url_override: Option<&'a str>) 
 
 /// Timeout per attempt, in-flight cap, retries, from the config's limits.
 fn wrap<M: Model>(model: M, config: &ModelConfig, label: String) -> SharedModel {
-    let limits = config.limits;
+    wrap_with(model, config.limits, label)
+}
+
+/// Timeout per attempt, in-flight cap, retries, from `limits` (a simulation wraps its models
+/// as live ones are wrapped).
+pub(crate) fn wrap_with<M: Model>(
+    model: M,
+    limits: super::ModelLimits,
+    label: String,
+) -> SharedModel {
     let timeout = Timeout::new(model, limits.timeout.unwrap_or(DEFAULT_TIMEOUT), label);
     let limited = ConcurrencyLimit::new(
         timeout,

@@ -5,7 +5,7 @@
 //! implement [`Model`]: the [`ScriptedModel`] here, HTTP clients elsewhere. A model is shared by
 //! every agent and conversation that uses it, so it takes `&self` and must be `Send + Sync`.
 
-mod build;
+pub(crate) mod build;
 pub mod chat;
 mod check;
 mod config;
@@ -15,7 +15,7 @@ pub(crate) mod provider;
 pub mod responses;
 pub(crate) mod restart;
 mod retry;
-mod scripted;
+pub(crate) mod scripted;
 mod secret;
 mod sse;
 mod timeout;

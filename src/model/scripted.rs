@@ -366,7 +366,7 @@ impl Model for ScriptedModel {
 /// Picks the function a model would call to hand off to `target`, given the tools offered:
 /// `transfer_to_<target>` if offered, else `handoff {"agent": target}`, else (in transfer style,
 /// for a target that is not offered) the `transfer_to_<target>` a confused model would invent.
-fn handoff_call(request: &ModelRequest<'_>, target: &str) -> Option<(String, String)> {
+pub(crate) fn handoff_call(request: &ModelRequest<'_>, target: &str) -> Option<(String, String)> {
     let transfer = format!("transfer_to_{target}");
     let offered = |name: &str| request.tools.iter().any(|t| t.name == name);
     if offered(&transfer) {
@@ -448,7 +448,7 @@ fn lookup<'a>(key: &str, input: &'a [Item]) -> Option<&'a str> {
 }
 
 /// A deterministic token estimate (4 bytes a token), for the mock server's `usage`.
-fn estimate_usage(request: &ModelRequest<'_>, output: &[Item]) -> Usage {
+pub(crate) fn estimate_usage(request: &ModelRequest<'_>, output: &[Item]) -> Usage {
     fn bytes(item: &Item) -> usize {
         match item {
             Item::Message { content, .. } => content.len(),

@@ -129,6 +129,11 @@ impl Core {
     }
 }
 
+/// The index of the shard whose thread this is, if it is a shard of some swarm.
+pub(crate) fn current_shard_index() -> Option<usize> {
+    HERE.with(|here| here.get()).map(|(_, index)| index)
+}
+
 impl std::fmt::Debug for Core {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Core")

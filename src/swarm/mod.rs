@@ -11,7 +11,7 @@ mod core;
 mod system;
 
 pub use builder::{Problem, SwarmBuilder, SwarmError};
-pub(crate) use core::{AgentSlot, Core, Shard};
+pub(crate) use core::{AgentSlot, Core, Shard, current_shard_index};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};

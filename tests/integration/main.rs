@@ -82,6 +82,7 @@ mod resilience;
 mod responses_http;
 mod secrets;
 mod shard_blocking;
+mod simulation;
 mod tool_seam;
 mod tool_workers;
 mod topology;
