@@ -135,6 +135,13 @@ pub struct ModelFault {
     pub kind: ModelFaultKind,
 }
 
+impl ModelFault {
+    /// A fault of `kind` in a share `rate` (0 to 1) of the requests.
+    pub fn new(rate: f64, kind: ModelFaultKind) -> Self {
+        ModelFault { rate, kind }
+    }
+}
+
 /// What a model fault does.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
