@@ -6,7 +6,7 @@
 //! Run with:
 //!
 //! ```console
-//! cargo bench --bench scenarios              # all: fanout many cpu handoffs scale http_fanout mcp_stdio
+//! cargo bench --bench scenarios              # all: fanout many cpu handoffs scale http_fanout mcp_stdio sim
 //! cargo bench --bench scenarios -- fanout    # some
 //! ```
 //!
@@ -31,6 +31,8 @@ mod handoffs;
 mod http_fanout;
 #[path = "scenarios/many.rs"]
 mod many;
+#[path = "scenarios/sim.rs"]
+mod sim;
 #[cfg(feature = "mcp")]
 #[path = "scenarios/mcp_stdio.rs"]
 mod mcp_stdio;
@@ -39,7 +41,7 @@ mod support;
 use std::process::{Command, Stdio};
 
 /// Scenarios in the order they run.
-const ALL: [&str; 7] = [
+const ALL: [&str; 8] = [
     "fanout",
     "many",
     "cpu",
@@ -47,6 +49,7 @@ const ALL: [&str; 7] = [
     "scale",
     "http_fanout",
     "mcp_stdio",
+    "sim",
 ];
 
 /// Path of a benchmark topology.
@@ -97,6 +100,7 @@ fn run_one(name: &str) -> String {
             "cpu" => cpu::run().await,
             "handoffs" => handoffs::run().await,
             "scale" => many::run("scale", 100_000).await,
+            "sim" => sim::run().await,
             "http_fanout" => http_fanout::run().await,
             #[cfg(feature = "mcp")]
             "mcp_stdio" => mcp_stdio::run().await,
