@@ -56,3 +56,70 @@ impl Model for Recorder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::item::Item;
+    use crate::model::{ModelSettings, RequestContext};
+
+    /// Answers "seen" and takes images, as a model entry with `images: true` does.
+    #[derive(Debug)]
+    struct Eyes;
+
+    impl Model for Eyes {
+        fn takes_images(&self) -> bool {
+            true
+        }
+
+        fn respond<'a>(
+            &'a self,
+            _: ModelRequest<'a>,
+        ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+            Box::pin(async {
+                Ok(ModelResponse {
+                    output: vec![Item::assistant("seen")],
+                    ..ModelResponse::default()
+                })
+            })
+        }
+    }
+
+    #[test]
+    fn whether_the_model_takes_images_is_forwarded_recorded_and_replayed() {
+        let cassette = Cassette::new();
+        let recorder = cassette.recorder("eyes", Arc::new(Eyes));
+        assert!(recorder.takes_images());
+        let input = [Item::user("look")];
+        let settings = ModelSettings::default();
+        let request = ModelRequest {
+            instructions: "Look.",
+            input: &input,
+            tools: &[],
+            parallel_tool_calls: true,
+            settings: &settings,
+            context: RequestContext {
+                agent: "a",
+                agent_turn: 0,
+                run_turn: 0,
+                trace_id: "t",
+                events: None,
+            },
+        };
+        let answer = futures::executor::block_on(recorder.respond(request)).unwrap();
+        assert_eq!(answer.output_text(), "seen");
+        let exchanges = cassette.exchanges();
+        assert_eq!(exchanges.len(), 1);
+        assert!(exchanges[0].takes_images);
+        assert_eq!(exchanges[0].model, "eyes");
+
+        let replay = cassette.replay();
+        assert!(replay.takes_images());
+        assert!(replay.for_model("eyes").takes_images());
+        assert!(!replay.for_model("other").takes_images());
+        let again = futures::executor::block_on(replay.respond(request)).unwrap();
+        assert_eq!(again, answer);
+    }
+}
