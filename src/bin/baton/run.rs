@@ -70,7 +70,7 @@ pub(crate) struct RunArgs {
     /// Answers every model request from this cassette (`--record`'s file): no key, no
     /// server. A request that differs from the recorded one fails the run, saying what
     /// changed.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["offline", "model", "provider", "base_url"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["model", "provider", "base_url"])]
     replay: Option<PathBuf>,
 }
 

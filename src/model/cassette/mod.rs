@@ -315,8 +315,9 @@ impl Cassette {
             file: path.to_owned(),
             source,
         };
+        // Beside it, named for this process: two processes saving one path never share it.
         let mut partial = path.as_os_str().to_owned();
-        partial.push(".partial");
+        partial.push(format!(".{}.partial", std::process::id()));
         let partial = PathBuf::from(partial);
         let written = std::fs::File::create(&partial).and_then(|file| {
             let mut out = std::io::BufWriter::new(file);
@@ -445,7 +446,11 @@ mod tests {
         .unwrap();
         cassette.save(&path).unwrap();
         assert_eq!(Cassette::load(&path).unwrap().len(), 2);
-        assert!(!dir.join("run.cassette.partial").exists());
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["run.cassette"], "no partial file is left");
         let missing = Cassette::load(dir.join("nope.cassette")).unwrap_err();
         assert!(matches!(missing, CassetteError::Io { .. }), "{missing}");
         assert!(missing.to_string().contains("nope.cassette"), "{missing}");
