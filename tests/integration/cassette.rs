@@ -11,6 +11,8 @@ use std::sync::Arc;
 use baton::Item;
 use baton::mock::{Fault, MockServer};
 use baton::model::Cassette;
+use baton::stream::StreamEvent;
+use futures::StreamExt as _;
 
 use crate::http_support::{ANSWER, KEY, QUESTION};
 use crate::support::{baton_command, text, trace_init};
@@ -147,6 +149,22 @@ fn a_live_run_recorded_against_the_mock_replays_without_it_to_the_same_transcrip
     assert_eq!(live_lines.len(), 10, "{live}");
     assert_eq!(replay_lines, live_lines);
     assert!(replayed.contains("path triage -> calculator, 4 model requests"));
+
+    // Streamed too, the answer printed once.
+    let out = baton(
+        &[
+            "run",
+            "agents/math.yaml",
+            QUESTION,
+            "--stream",
+            "-q",
+            "--replay",
+            cassette.to_str().expect("a UTF-8 path"),
+        ],
+        &url,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("{ANSWER}\n"));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
@@ -325,6 +343,20 @@ async fn twenty_concurrent_replayed_runs_give_the_recorded_results() {
         assert_eq!(result.usage, live[i].usage);
         assert_eq!(result.final_output, live[i].final_output);
     }
+    // A streamed run gets the recorded text as it would get the model's.
+    let mut streamed = swarm.run_streamed("triage", question(3).as_str());
+    let mut deltas = String::new();
+    while let Some(event) = streamed.next().await {
+        if let StreamEvent::TextDelta { delta, .. } = event {
+            deltas.push_str(&delta);
+        }
+    }
+    assert_eq!(deltas, live[3].final_output);
+    assert_eq!(
+        streamed.result().await.expect("replayed").transcript,
+        live[3].transcript
+    );
+
     let unknown = swarm.run("triage", "Something never recorded").await;
     let error = unknown.expect_err("no exchange matches").to_string();
     assert!(

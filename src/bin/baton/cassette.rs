@@ -92,17 +92,9 @@ pub(crate) fn start_replaying(topology: &Topology, path: &Path) -> anyhow::Resul
     Ok((swarm, cassette.len()))
 }
 
-/// Writes `cassette` to `path` and says so (unless `quiet`).
-pub(crate) fn save(cassette: &Cassette, path: &Path, quiet: bool) -> anyhow::Result<()> {
+/// Writes `cassette` to `path`.
+pub(crate) fn save(cassette: &Cassette, path: &Path) -> anyhow::Result<()> {
     cassette
         .save(path)
-        .map_err(|e| anyhow!("--record: cannot write the cassette: {e}"))?;
-    if !quiet {
-        eprintln!(
-            "baton: recorded {} model exchange(s) to {}",
-            cassette.len(),
-            path.display()
-        );
-    }
-    Ok(())
+        .map_err(|e| anyhow!("--record: cannot write the cassette: {e}"))
 }

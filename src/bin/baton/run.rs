@@ -201,8 +201,18 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     });
     // Written whatever the outcome: a failed run's exchanges are what one wants to see.
     let saved = match (&cassette, &args.record) {
-        (Some(cassette), Some(path)) => cassette::save(cassette, path, args.quiet),
+        (Some(cassette), Some(path)) => cassette::save(cassette, path),
         _ => Ok(()),
+    };
+    // Said after the answer's last line, so a streamed answer is not run into.
+    let say_saved = || {
+        if let (Some(cassette), Some(path), false) = (&cassette, &args.record, args.quiet) {
+            eprintln!(
+                "baton: recorded {} model exchange(s) to {}",
+                cassette.len(),
+                path.display()
+            );
+        }
     };
 
     match outcome {
@@ -222,14 +232,17 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
                 None => writeln!(stdout, "{}", result.final_output),
             }
             .map_err(|e| Failure::Run(e.into()))?;
-            saved.map_err(Failure::Run)
+            saved.map_err(Failure::Run)?;
+            say_saved();
+            Ok(())
         }
         Err(error) => {
-            if let Err(unsaved) = saved {
-                eprintln!("baton: error: {unsaved}");
-            }
             if streamed.is_some() {
                 println!();
+            }
+            match saved {
+                Ok(()) => say_saved(),
+                Err(unsaved) => eprintln!("baton: error: {unsaved}"),
             }
             if let Some(partial) = error.partial().filter(|_| !args.quiet) {
                 eprint!("{}", timeline::render(&partial.timeline));

@@ -44,7 +44,7 @@ pub(super) fn describe(exchange: &Exchange, request: &ModelRequest<'_>) -> Strin
     .flatten()
     .collect();
     if parts.is_empty() {
-        "it matches, but was recorded for another model entry".to_owned()
+        "it differs only in what a replay does not compare".to_owned()
     } else {
         parts.join("; ")
     }
