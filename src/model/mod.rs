@@ -6,6 +6,7 @@
 //! every agent and conversation that uses it, so it takes `&self` and must be `Send + Sync`.
 
 pub(crate) mod build;
+pub mod cassette;
 pub mod chat;
 mod check;
 mod config;
@@ -24,6 +25,7 @@ pub use build::{
     BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT, ModelChoice,
     build_model, choose_model, live_model,
 };
+pub use cassette::{Cassette, CassetteError, Exchange, Recorder, Replay};
 pub use check::{HistoryError, check_history};
 pub use config::{
     Compat, DEFAULT_API_KEY_ENV, ModelConfig, ModelLimits, ModelSettings, Provider, ResolvedCompat,
@@ -254,6 +256,21 @@ pub enum ModelError {
     Panicked {
         /// The panic's message.
         message: String,
+    },
+    /// A replayed model ([`Replay`]) has no recorded exchange that matches the request: the
+    /// instructions, tools or conversation changed since the cassette was recorded.
+    #[error(
+        "replay: no recorded exchange matches agent `{agent}` turn {turn} (run turn {run_turn}): {mismatch}"
+    )]
+    Cassette {
+        /// The agent asking.
+        agent: String,
+        /// The agent's 1-based turn.
+        turn: u32,
+        /// The run's 1-based turn, across agents.
+        run_turn: u32,
+        /// What differs from the closest recorded exchange, or why there is none.
+        mismatch: String,
     },
     /// Any other provider failure.
     #[error("{0}")]

@@ -50,6 +50,8 @@
 //!   at the timeout, output caps in bounded memory, only allowed variables; through a swarm.
 //! - `virtual_time`: a swarm on tokio's paused clock: sleeps, timeouts and retry backoffs take
 //!   virtual time only; seeded trace ids and retry waits; no spinning; real-time parts refused.
+//! - `cassette`: `baton run --record/--replay` against the mock: the same transcript without
+//!   the server, a changed instruction flagged; `Recorder`/`Replay` under 20 concurrent runs.
 
 mod http_support;
 mod support;
@@ -57,6 +59,7 @@ mod support;
 mod bad_input;
 mod bounds;
 mod call_ids;
+mod cassette;
 mod chat_http;
 mod cli;
 mod cli_http;

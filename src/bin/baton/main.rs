@@ -10,6 +10,7 @@
 //! `run --quiet`), which colours its lines only when stderr is a terminal and `NO_COLOR` is
 //! unset or empty (<https://no-color.org>).
 
+mod cassette;
 mod connect;
 mod inspect;
 mod mock_model;

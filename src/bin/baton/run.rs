@@ -8,20 +8,23 @@
 //! `--offline`, the topology's scripted turns answer. One line on stderr says which, and
 //! never shows a key. `--stream` prints the answer as the model writes it. `--model`,
 //! `--provider` and `--base-url` override every model entry, for a quick try against another
-//! server without editing the file.
+//! server without editing the file. `--record FILE` keeps every model exchange of the run in
+//! a cassette; `--replay FILE` answers every model from one, with no key and no server.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
-use baton::model::{ApiKey, ModelChoice, ModelConfig, Provider, choose_model, live_model};
+use baton::model::{
+    ApiKey, Cassette, ModelChoice, ModelConfig, Provider, choose_model, live_model,
+};
 use baton::stream::StreamEvent;
 use baton::topology::{ModelUse, Topology};
 use baton::{Item, RunError, RunResult};
 use futures::StreamExt as _;
 
 use super::Failure;
-use super::timeline;
+use super::{cassette, timeline};
 
 /// Arguments of `baton run`.
 #[derive(Debug, clap::Args)]
@@ -60,6 +63,15 @@ pub(crate) struct RunArgs {
     /// then optional, for local servers that need none.
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
+    /// Records every model exchange of the run (live or scripted) in this cassette file,
+    /// written when the run ends, also when it fails.
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    record: Option<PathBuf>,
+    /// Answers every model request from this cassette (`--record`'s file): no key, no
+    /// server. A request that differs from the recorded one fails the run, saying what
+    /// changed.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["model", "provider", "base_url"])]
+    replay: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -104,21 +116,50 @@ impl RunArgs {
 }
 
 /// Starts the swarm with a live or scripted model per agent (`Topology::start_live`'s
-/// choice, with the command line's overrides), and says which in one line each, unless
-/// `--quiet`.
-fn start(topology: &Topology, args: &RunArgs) -> Result<baton::Swarm, Failure> {
-    let (swarm, models) = topology
-        .start_choosing(|config| args.choose(config))
-        .map_err(|e| Failure::Input(e.into()))?;
+/// choice, with the command line's overrides), recording into `cassette` when given, or
+/// answered by the `--replay` cassette; says which in one line each, unless `--quiet`.
+fn start(
+    topology: &Topology,
+    args: &RunArgs,
+    cassette: Option<&Cassette>,
+) -> Result<baton::Swarm, Failure> {
+    if let Some(path) = &args.replay {
+        let (swarm, exchanges) =
+            cassette::start_replaying(topology, path).map_err(Failure::Input)?;
+        if !args.quiet {
+            eprintln!(
+                "baton: replay: every model answered by {} ({exchanges} recorded exchange(s))",
+                path.display()
+            );
+        }
+        return Ok(swarm);
+    }
+    let (swarm, live, reasons) = match cassette {
+        Some(cassette) => {
+            let (swarm, chosen) =
+                cassette::start_recording(topology, |config| args.choose(config), cassette)
+                    .map_err(Failure::Input)?;
+            (swarm, chosen.live, chosen.reasons)
+        }
+        None => {
+            let (swarm, models) = topology
+                .start_choosing(|config| args.choose(config))
+                .map_err(|e| Failure::Input(e.into()))?;
+            let (mut live, mut reasons) = (Vec::new(), Vec::new());
+            for model in models {
+                match model {
+                    ModelUse::Scripted { reason } => reasons.push(reason),
+                    other => live.push(other.to_string()),
+                }
+            }
+            (swarm, live, reasons)
+        }
+    };
     if args.quiet {
         return Ok(swarm);
     }
-    let mut reasons: Vec<&str> = Vec::new();
-    for model in &models {
-        match model {
-            ModelUse::Scripted { reason } => reasons.push(reason),
-            live => eprintln!("baton: {live}"),
-        }
+    for line in live {
+        eprintln!("baton: {line}");
     }
     if !reasons.is_empty() {
         eprintln!(
@@ -127,13 +168,20 @@ fn start(topology: &Topology, args: &RunArgs) -> Result<baton::Swarm, Failure> {
             reasons.join("; ")
         );
     }
+    if let Some(path) = &args.record {
+        eprintln!(
+            "baton: recording every model exchange to {}",
+            path.display()
+        );
+    }
     Ok(swarm)
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let topology = baton::topology::load(&args.topology).map_err(|e| Failure::Input(e.into()))?;
     let input = input(&args)?;
-    let swarm = start(&topology, &args)?;
+    let cassette = args.record.as_ref().map(|_| Cassette::new());
+    let swarm = start(&topology, &args, cassette.as_ref())?;
     let agent = args.agent.as_deref().unwrap_or(topology.entry()).to_owned();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -151,6 +199,21 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         swarm.shutdown().await;
         outcome
     });
+    // Written whatever the outcome: a failed run's exchanges are what one wants to see.
+    let saved = match (&cassette, &args.record) {
+        (Some(cassette), Some(path)) => cassette::save(cassette, path),
+        _ => Ok(()),
+    };
+    // Said after the answer's last line, so a streamed answer is not run into.
+    let say_saved = || {
+        if let (Some(cassette), Some(path), false) = (&cassette, &args.record, args.quiet) {
+            eprintln!(
+                "baton: recorded {} model exchange(s) to {}",
+                cassette.len(),
+                path.display()
+            );
+        }
+    };
 
     match outcome {
         Ok(result) => {
@@ -169,11 +232,17 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
                 None => writeln!(stdout, "{}", result.final_output),
             }
             .map_err(|e| Failure::Run(e.into()))?;
+            saved.map_err(Failure::Run)?;
+            say_saved();
             Ok(())
         }
         Err(error) => {
             if streamed.is_some() {
                 println!();
+            }
+            match saved {
+                Ok(()) => say_saved(),
+                Err(unsaved) => eprintln!("baton: error: {unsaved}"),
             }
             if let Some(partial) = error.partial().filter(|_| !args.quiet) {
                 eprint!("{}", timeline::render(&partial.timeline));
