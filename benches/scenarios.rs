@@ -31,11 +31,11 @@ mod handoffs;
 mod http_fanout;
 #[path = "scenarios/many.rs"]
 mod many;
-#[path = "scenarios/sim.rs"]
-mod sim;
 #[cfg(feature = "mcp")]
 #[path = "scenarios/mcp_stdio.rs"]
 mod mcp_stdio;
+#[path = "scenarios/sim.rs"]
+mod sim;
 mod support;
 
 use std::process::{Command, Stdio};

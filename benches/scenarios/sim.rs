@@ -12,10 +12,13 @@ use crate::support::{fail, line, ms};
 const CONVERSATIONS: u32 = 100_000;
 /// Conversations in flight: enough that the shards always have work, under the model
 /// entry's in-flight cap so that nobody queues.
-const CONCURRENCY: u32 = 60;
+const CONCURRENCY: u32 = 32;
 
 pub async fn run() -> String {
-    let path = format!("{}/agents/customer_support.yaml", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/agents/customer_support.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let topology = baton::topology::load(&path).unwrap_or_else(|e| fail(e.to_string()));
     let mut spec = baton::sim::SimSpec::default();
     // The scenario's latencies, whatever the file declares.

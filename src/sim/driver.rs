@@ -29,14 +29,18 @@ pub(crate) struct Plan {
     pub(crate) keep: bool,
 }
 
+/// Outcomes a shard sends at once: waking the caller's thread for each would cost more than
+/// simulating the conversation.
+const BATCH: usize = 256;
+
 /// Starts the conversations `indices` spread over the swarm's shards, `concurrency` in
-/// flight at once in all; their outcomes arrive on the returned channel as they end (the
-/// channel closes after the last).
+/// flight at once in all; their outcomes arrive on the returned channel in batches as they
+/// end (the channel closes after the last).
 pub(crate) fn start(
     plan: Plan,
     indices: Vec<u32>,
     concurrency: u32,
-) -> mpsc::UnboundedReceiver<Outcome> {
+) -> mpsc::UnboundedReceiver<Vec<Outcome>> {
     let (tx, rx) = mpsc::unbounded_channel();
     let plan = Arc::new(plan);
     let shards = plan.swarm.shards().max(1);
@@ -55,31 +59,34 @@ pub(crate) fn start(
             let swarm = plan.swarm.clone();
             swarm.spawn_on(shard, move || async move {
                 let origin = Instant::now();
-                futures::stream::iter(mine)
+                let mut batch = Vec::with_capacity(BATCH);
+                let mut outcomes = futures::stream::iter(mine)
                     .map(|index| converse(&plan, index, origin))
-                    .buffer_unordered(per_shard)
-                    .for_each(|outcome| {
-                        let _ = tx.send(outcome);
-                        std::future::ready(())
-                    })
-                    .await;
+                    .buffer_unordered(per_shard);
+                while let Some(outcome) = outcomes.next().await {
+                    batch.push(outcome);
+                    if batch.len() == BATCH {
+                        let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    }
+                }
+                if !batch.is_empty() {
+                    let _ = tx.send(batch);
+                }
             })
         };
         if !started {
             // The shard has stopped (the swarm is shutting down): say so for each.
-            for index in mine {
+            let failed = mine.into_iter().map(|index| {
                 let mut outcome = Outcome {
                     index,
                     trace_id: plan.chance.trace_id(index),
                     ..Outcome::default()
                 };
-                outcome.fail(
-                    std::time::Duration::ZERO,
-                    crate::run::RunError::ShutDown,
-                    false,
-                );
-                let _ = tx.send(outcome);
-            }
+                let error = crate::run::RunError::ShutDown;
+                outcome.fail(std::time::Duration::ZERO, error, false);
+                outcome
+            });
+            let _ = tx.send(failed.collect());
         }
     }
     rx

@@ -78,13 +78,17 @@ impl SimModel {
             &(request.input.len() as u64).to_le_bytes(),
         ])
         .to_le_bytes();
-        let attempt = {
+        // Only faults make a request be tried again; without them every request is a first.
+        let faulty = !self.sim.faults.is_empty();
+        let attempt = if faulty {
             let mut entry = self
                 .attempts
                 .entry(u64::from_le_bytes(request_key))
                 .or_insert(0);
             *entry += 1;
             *entry
+        } else {
+            1
         }
         .to_le_bytes();
         let draw = |what: &[u8]| self.chance.unit(&[&request_key, what, &attempt]);
@@ -120,7 +124,9 @@ impl SimModel {
             }
             _ => {}
         }
-        self.attempts.remove(&u64::from_le_bytes(request_key));
+        if faulty {
+            self.attempts.remove(&u64::from_le_bytes(request_key));
+        }
         let behaviour = self
             .agents
             .get(ctx.agent)

@@ -175,12 +175,28 @@ pub(crate) struct Tally {
 impl Tally {
     pub(crate) fn add(&mut self, outcome: &Outcome) {
         self.conversations += 1;
-        *self.paths.entry(outcome.path.clone()).or_default() += 1;
+        // Look up before inserting: the keys are nearly always there already.
+        match self.paths.get_mut(&outcome.path) {
+            Some(count) => *count += 1,
+            None => {
+                self.paths.insert(outcome.path.clone(), 1);
+            }
+        }
         if let Some(last) = outcome.last_agent() {
-            *self.ends.entry(last.to_owned()).or_default() += 1;
+            match self.ends.get_mut(last) {
+                Some(count) => *count += 1,
+                None => {
+                    self.ends.insert(last.to_owned(), 1);
+                }
+            }
         }
         for (tool, error) in &outcome.tool_calls {
-            let counts = self.tools.entry(tool.to_string()).or_default();
+            if !self.tools.contains_key(&**tool) {
+                self.tools.insert(tool.to_string(), (0, 0));
+            }
+            let Some(counts) = self.tools.get_mut(&**tool) else {
+                continue;
+            };
             counts.0 += 1;
             if let Some(kind) = error {
                 counts.1 += 1;

@@ -176,9 +176,11 @@ impl Simulation {
         let mut outcomes = driver::start(plan, (0..total).collect(), self.concurrency);
         let mut tally = Tally::default();
         let mut simulated = Duration::ZERO;
-        while let Some(outcome) = outcomes.recv().await {
-            simulated = simulated.max(outcome.ended_at);
-            tally.add(&outcome);
+        while let Some(batch) = outcomes.recv().await {
+            for outcome in &batch {
+                simulated = simulated.max(outcome.ended_at);
+                tally.add(outcome);
+            }
             progress(tally.len(), total);
         }
         swarm.shutdown().await;
@@ -228,8 +230,8 @@ impl Simulation {
         let (swarm, _, plan) = self.start(true)?;
         let mut rx = driver::start(plan, indices, self.concurrency);
         let mut outcomes = Vec::new();
-        while let Some(outcome) = rx.recv().await {
-            outcomes.push(outcome);
+        while let Some(batch) = rx.recv().await {
+            outcomes.extend(batch);
         }
         swarm.shutdown().await;
         if outcomes.len() < expected as usize {

@@ -52,10 +52,14 @@ impl StandIn for SimTool {
                 context.call_id().as_bytes(),
                 self.name.as_bytes(),
             ]);
-            let attempt = {
+            // Only failures make a call be tried again; without them every call is a first.
+            let faulty = self.sim.failure_rate > 0.0 || self.sim.timeout_rate > 0.0;
+            let attempt = if faulty {
                 let mut entry = self.attempts.entry(call_key).or_insert(0);
                 *entry += 1;
                 *entry
+            } else {
+                1_u32
             };
             let (call_key, attempt_bytes) = (call_key.to_le_bytes(), attempt.to_le_bytes());
             let draw = |what: &[u8]| self.chance.unit(&[&call_key, what, &attempt_bytes]);
@@ -74,7 +78,9 @@ impl StandIn for SimTool {
                 // The tool's timeout ends the call.
                 std::future::pending::<()>().await;
             }
-            self.attempts.remove(&u64::from_le_bytes(call_key));
+            if faulty {
+                self.attempts.remove(&u64::from_le_bytes(call_key));
+            }
             Ok(self
                 .sim
                 .output
