@@ -15,6 +15,7 @@ mod connect;
 mod inspect;
 mod mock_model;
 mod run;
+mod sim;
 mod timeline;
 
 use std::process::ExitCode;
@@ -41,6 +42,8 @@ enum Command {
     Schema(inspect::SchemaArgs),
     /// Serves a topology's scripted turns as an OpenAI-compatible HTTP API on loopback.
     MockModel(mock_model::MockModelArgs),
+    /// Simulates many conversations through a topology in virtual time and reports on them.
+    Sim(sim::SimArgs),
 }
 
 /// How a command ended, mapped to the exit code.
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Graph(args) => inspect::graph(args),
         Command::Schema(args) => inspect::schema(args),
         Command::MockModel(args) => mock_model::run(args),
+        Command::Sim(args) => sim::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

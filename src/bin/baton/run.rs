@@ -352,7 +352,7 @@ fn report(result: &RunResult) {
 }
 
 /// One line per item, long texts shortened.
-fn transcript(items: &[Item]) -> String {
+pub(crate) fn transcript(items: &[Item]) -> String {
     let mut out = String::new();
     for item in items {
         let line = match item {
