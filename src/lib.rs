@@ -76,6 +76,10 @@ struct ReadmeDoctests;
 struct ModelsDoctests;
 
 #[cfg(doctest)]
+#[doc = include_str!("../docs/simulation.md")]
+struct SimulationDoctests;
+
+#[cfg(doctest)]
 #[doc = include_str!("../docs/tools.md")]
 struct ToolsDoctests;
 

@@ -282,7 +282,7 @@ fn the_docs_baton_commands_run_offline() {
                     continue;
                 };
                 match args.first().map(String::as_str) {
-                    Some("check" | "graph" | "schema") => {}
+                    Some("check" | "graph" | "schema" | "sim") => {}
                     Some("run") if !args.iter().any(|a| a == "--offline") => {
                         args.push("--offline".to_owned());
                     }
