@@ -420,6 +420,13 @@ impl Persona {
         self
     }
 
+    /// Has a model play the persona after its opening.
+    #[must_use]
+    pub fn played_by(mut self, model: PersonaModel) -> Self {
+        self.model = Some(model);
+        self
+    }
+
     /// Adds a follow-up reply.
     #[must_use]
     pub fn with_reply(mut self, reply: impl Into<String>) -> Self {
@@ -447,6 +454,20 @@ pub struct PersonaModel {
 impl PersonaModel {
     /// What the model answers when the user has nothing more to say.
     pub const DONE: &'static str = "DONE";
+
+    /// Model entry `entry` plays a user described by `description` who wants `plan` done.
+    pub fn new(
+        entry: impl Into<String>,
+        description: impl Into<String>,
+        plan: impl Into<String>,
+    ) -> Self {
+        PersonaModel {
+            entry: entry.into(),
+            description: description.into(),
+            plan: plan.into(),
+            max_replies: 3,
+        }
+    }
 }
 
 /// Something every simulation run must show; `baton sim` exits 1 when one fails.

@@ -416,3 +416,87 @@ async fn every_expectation_kind_passes_and_fails_when_it_should() {
         report.to_text()
     );
 }
+
+// See: issue 12
+#[tokio::test]
+async fn personas_reply_after_each_answer_and_a_model_can_play_one() {
+    use baton::model::{ScriptedModel, ScriptedTurn};
+    use baton::sim::PersonaModel;
+    use std::sync::Arc;
+
+    let mut spec = support_spec();
+    spec.agents.insert(
+        "billing".into(),
+        vec![
+            Step::always(SimTurn::text("Shipping takes 3 days.")).when(Condition::InputMatches(
+                regex::Regex::new("(?i)shipping").unwrap(),
+            )),
+            Step::always(SimTurn::text("Billing here.")),
+        ],
+    );
+    spec.personas = vec![
+        Persona::new("fixed", "Where is my invoice?")
+            .with_reply("And shipping?")
+            .with_reply("Thanks"),
+        Persona::new("played", "Where is my invoice?").played_by(PersonaModel::new(
+            "user",
+            "A busy shop owner.",
+            "Get the invoice, then ask about shipping.",
+        )),
+    ];
+    spec.agents.insert(
+        "triage".into(),
+        vec![Step::always(SimTurn::handoff("billing"))],
+    );
+    let user = Arc::new(ScriptedModel::new().with_agent(
+        "persona:played",
+        [
+            ScriptedTurn::text("What about shipping?"),
+            ScriptedTurn::text("DONE"),
+        ],
+    ));
+    let simulation = Simulation::new(&support(), spec)
+        .conversations(40)
+        .seed(9)
+        .persona_model("user", user.clone());
+    let outcomes = simulation.outcomes().await.expect("the simulation runs");
+    for outcome in &outcomes {
+        let users: Vec<&str> = outcome
+            .transcript
+            .iter()
+            .filter_map(|i| match i {
+                baton::Item::Message {
+                    role: baton::Role::User,
+                    content,
+                    ..
+                } => Some(content.as_str()),
+                _ => None,
+            })
+            .collect();
+        match outcome.persona.as_deref() {
+            Some("fixed") => {
+                assert_eq!(users, ["Where is my invoice?", "And shipping?", "Thanks"]);
+                assert_eq!(outcome.runs.len(), 3);
+            }
+            Some("played") => {
+                assert_eq!(users, ["Where is my invoice?", "What about shipping?"]);
+                assert_eq!(outcome.runs.len(), 2);
+            }
+            other => panic!("persona {other:?}"),
+        }
+        // Follow-ups continue at the agent that answered: one pass through triage.
+        assert_eq!(outcome.path, ["triage", "billing"], "{:?}", outcome.path);
+        assert!(baton::item::output_text(&outcome.transcript).contains("Shipping takes 3 days."));
+    }
+    // The model playing the user saw the conversation with the roles turned round.
+    let asked = user.requests();
+    assert!(!asked.is_empty());
+    let first = &asked[0];
+    assert!(first.instructions.contains("A busy shop owner."));
+    assert!(
+        matches!(&first.input[0], baton::Item::Message { role: baton::Role::Assistant, content, .. } if content == "Where is my invoice?")
+    );
+    assert!(
+        matches!(first.input.last(), Some(baton::Item::Message { role: baton::Role::User, content, .. }) if content == "Billing here.")
+    );
+}
