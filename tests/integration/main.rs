@@ -32,6 +32,7 @@
 //! - `mock_bounds`: the mock closes stalled and idle connections and caps its records by bytes.
 //! - `embed_live`: `Topology::start_live` chooses models as `baton run` does (a child process).
 //! - `cli_output`: `baton run -q` prints only the answer; no colour codes on a pipe; no tokens offline.
+//! - `simulation`: the simulation harness from Rust: branch weights, byte-identical reports, queueing, faults, expectations, personas.
 //! - `shard_blocking`: an async tool that blocks stalls its shard; a `BlockingTool` does not.
 //! - `docs`: README.md and docs/*.md name files that exist, and their commands and snippets work.
 //! - `features`: without default features the library has no CLI or mock-server dependencies.
@@ -64,6 +65,7 @@ mod chat_http;
 mod cli;
 mod cli_http;
 mod cli_output;
+mod cli_sim;
 mod command_tools;
 mod docs;
 mod embed;
