@@ -15,8 +15,8 @@ use crate::clock::Chance;
 use crate::handoff::{self, HandoffStyle};
 use crate::model::SharedModel;
 use crate::tool::body::{Body, Dynamic};
-use crate::tool::stand_in::{Simulated, StandIn};
 use crate::tool::def::check_name;
+use crate::tool::stand_in::{Simulated, StandIn};
 use crate::tool::{
     BlockingFnTool, BlockingTool, DynamicTool, FnTool, SOURCE_STOP_GRACE, Tool, ToolCall, ToolDef,
     ToolDefError, ToolEntry, ToolOptions, ToolSource, ToolSourceError, actor, pool,
@@ -124,7 +124,8 @@ pub enum Problem {
 /// Starts a tool's workers inside the swarm's `System` (with a simulation's stand-in in
 /// front of its body, if it has one) and returns the mailbox each shard sends to, in shard
 /// order.
-type StartWorker = Box<dyn FnOnce(&Inside, Option<Arc<dyn StandIn>>) -> Vec<Recipient<ToolCall>> + Send>;
+type StartWorker =
+    Box<dyn FnOnce(&Inside, Option<Arc<dyn StandIn>>) -> Vec<Recipient<ToolCall>> + Send>;
 
 /// A tool waiting for the swarm to start: its definition and how to start its worker.
 struct PendingTool {

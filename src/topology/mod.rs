@@ -55,8 +55,8 @@ use std::sync::{Arc, OnceLock};
 
 use crate::agent::{Agent, Limits};
 use crate::handoff::HandoffStyle;
-use crate::sim::SimSpec;
 use crate::model::{ModelChoice, ModelConfig, ModelError, ScriptedModel, SharedModel};
+use crate::sim::SimSpec;
 use crate::swarm::{Swarm, SwarmBuilder, SwarmError};
 use crate::tool::{ToolOptions, ToolSource};
 

@@ -329,11 +329,12 @@ impl Quantity for Number {
         if value.is_finite() && value >= 0.0 {
             Some(value)
         } else {
-            r.error(
-                node,
-                format!("`{}` must be a number, not negative", r.field),
-                None,
-            );
+            let what = if value < 0.0 {
+                "must not be negative"
+            } else {
+                "must be a finite number"
+            };
+            r.error(node, format!("`{}` {what}", r.field), None);
             None
         }
     }
@@ -445,11 +446,19 @@ fn read_shape<Q: Quantity>(f: &mut Fields<'_, '_, '_>, key: &str) -> Option<Shap
         "uniform" => {
             let node = f.node("uniform")?;
             let Value::Seq(items) = &node.value else {
-                f.reader.error(node, "`uniform` must be a list of two values: [min, max]", None);
+                f.reader.error(
+                    node,
+                    "`uniform` must be a list of two values: [min, max]",
+                    None,
+                );
                 return None;
             };
             let [low, high] = items.as_slice() else {
-                f.reader.error(node, "`uniform` must be a list of two values: [min, max]", None);
+                f.reader.error(
+                    node,
+                    "`uniform` must be a list of two values: [min, max]",
+                    None,
+                );
                 return None;
             };
             f.reader.field = "uniform";
@@ -472,7 +481,10 @@ fn read_shape<Q: Quantity>(f: &mut Fields<'_, '_, '_>, key: &str) -> Option<Shap
             let mean = quantity::<Q>(&mut g, "mean");
             let sd = quantity::<Q>(&mut g, "sd");
             g.finish();
-            Some(Shape::Normal { mean: mean?, sd: sd? })
+            Some(Shape::Normal {
+                mean: mean?,
+                sd: sd?,
+            })
         }
         _ => {
             let node = f.node("lognormal")?;

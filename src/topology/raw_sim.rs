@@ -305,8 +305,11 @@ fn check_turn(f: &mut Fields<'_, '_, '_>, node: &Node, given: bool, turn: &RawTu
         );
     } else if turn.is_empty() && !f.has("text") && !f.has("handoff") {
         // Only `calls: []`.
-        f.reader
-            .error(node, format!("{what} plays an empty turn"), Some("give it `text` or calls".to_owned()));
+        f.reader.error(
+            node,
+            format!("{what} plays an empty turn"),
+            Some("give it `text` or calls".to_owned()),
+        );
     }
 }
 
@@ -387,7 +390,7 @@ impl FromNode for RawWhen {
 
 /// `output_contains`: a text (in the latest output of any tool), or `{tool, text}`.
 #[derive(Debug, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub(crate) enum RawOutputContains {
     /// The text, in the latest output of any tool.
     Any(String),
@@ -443,8 +446,14 @@ pub(crate) struct RawPersona {
 
 impl FromNode for RawPersona {
     fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
-        let mut f = Fields::new(r, node, "a persona")?;
-        let modelled = f.has("model");
+        let modelled = matches!(&node.value, Value::Map(entries)
+            if entries.iter().any(|(k, _)| k.value == Value::String("model".into())));
+        let what = if modelled {
+            "a persona played by a model"
+        } else {
+            "a persona"
+        };
+        let mut f = Fields::new(r, node, what)?;
         let persona = RawPersona {
             name: f.required("name"),
             weight: f.get("weight"),
@@ -549,11 +558,8 @@ impl FromNode for RawExpectation {
                 let hint = f
                     .keys()
                     .find_map(|key| did_you_mean(key, EXPECTATIONS, &mut work));
-                f.reader.error(
-                    node,
-                    format!("an expectation needs one of {list}"),
-                    hint,
-                );
+                f.reader
+                    .error(node, format!("an expectation needs one of {list}"), hint);
                 return None;
             }
             [_, _, ..] => {
@@ -567,7 +573,9 @@ impl FromNode for RawExpectation {
                 );
                 return None;
             }
-            ["ends_in"] => agents(&mut f, "ends_in").map(|ends_in| RawExpectation::EndsIn { ends_in }),
+            ["ends_in"] => {
+                agents(&mut f, "ends_in").map(|ends_in| RawExpectation::EndsIn { ends_in })
+            }
             ["path"] => {
                 let path = agents(&mut f, "path");
                 let at_most = f.get("at_most");
@@ -639,9 +647,14 @@ pub(crate) struct RawLatencyBounds {
 impl RawLatencyBounds {
     /// Each bound given, with its percentile (100: the maximum).
     pub(crate) fn bounds(&self) -> impl Iterator<Item = (u8, std::time::Duration)> {
-        [(50, self.p50), (95, self.p95), (99, self.p99), (100, self.max)]
-            .into_iter()
-            .filter_map(|(percentile, bound)| bound.map(|d| (percentile, d.0)))
+        [
+            (50, self.p50),
+            (95, self.p95),
+            (99, self.p99),
+            (100, self.max),
+        ]
+        .into_iter()
+        .filter_map(|(percentile, bound)| bound.map(|d| (percentile, d.0)))
     }
 }
 
@@ -668,7 +681,7 @@ impl FromNode for RawLatencyBounds {
 
 /// `no_error_output`: a kind name (`any` for every kind), or `{kind, tool}`.
 #[derive(Debug, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub(crate) enum RawErrorOutput {
     /// Of this kind, from any tool.
     Kind(ErrorKindField),

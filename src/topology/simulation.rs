@@ -20,8 +20,8 @@ use super::script;
 use super::validate::first_at;
 use crate::model::ModelConfig;
 use crate::sim::{
-    Choice, Condition, Expectation, ModelFault, ModelSim, NO_MODEL, Persona, PersonaModel,
-    SimSpec, Step, ToolSim,
+    Choice, Condition, Expectation, ModelFault, ModelSim, NO_MODEL, Persona, PersonaModel, SimSpec,
+    Step, ToolSim,
 };
 
 /// The key of `simulation.models` for the agents that name no model entry (unless an entry
@@ -60,10 +60,14 @@ impl Context<'_> {
         if self.positions.contains_key(name.value.as_str()) {
             return true;
         }
-        let hint = p
-            .did_you_mean(&name.value, self.agent_names())
-            .or_else(|| super::validate::list_hint("agents", &self.agent_names().collect::<Vec<_>>()));
-        p.error(&name.at, format!("unknown agent `{}` {what}", name.value), hint);
+        let hint = p.did_you_mean(&name.value, self.agent_names()).or_else(|| {
+            super::validate::list_hint("agents", &self.agent_names().collect::<Vec<_>>())
+        });
+        p.error(
+            &name.at,
+            format!("unknown agent `{}` {what}", name.value),
+            hint,
+        );
         false
     }
 
@@ -79,7 +83,11 @@ impl Context<'_> {
         let hint = p
             .did_you_mean(&name.value, names)
             .or_else(|| Some("define it under `tools:`".to_owned()));
-        p.error(&name.at, format!("unknown tool `{}` {what}", name.value), hint);
+        p.error(
+            &name.at,
+            format!("unknown tool `{}` {what}", name.value),
+            hint,
+        );
         false
     }
 
@@ -138,7 +146,10 @@ fn models(p: &mut Problems, raw: &RawSimulation, cx: &Context<'_>, spec: &mut Si
             });
             p.error(
                 &name.at,
-                format!("unknown model entry `{}` in `simulation.models`", name.value),
+                format!(
+                    "unknown model entry `{}` in `simulation.models`",
+                    name.value
+                ),
                 hint,
             );
             continue;
@@ -192,7 +203,10 @@ fn tools(p: &mut Problems, raw: &RawSimulation, cx: &Context<'_>, spec: &mut Sim
                 Some("its tools are known only once it starts; simulate a copy of the topology without it".to_owned()),
             );
         } else if !tool.kind.runs_in_simulation()
-            && spec.tools.get(&tool.name).is_none_or(|t| t.output.is_none())
+            && spec
+                .tools
+                .get(&tool.name)
+                .is_none_or(|t| t.output.is_none())
         {
             p.error(
                 at,
@@ -250,8 +264,7 @@ fn agents(p: &mut Problems, raw: &RawSimulation, cx: &Context<'_>, spec: &mut Si
             .iter()
             .map(|step| {
                 let step = &step.value;
-                let mut check =
-                    |turn| script::check(p, turn, known, &handoffs, &name.value, &ids);
+                let mut check = |turn| script::check(p, turn, known, &handoffs, &name.value, &ids);
                 let choices = match &step.choose {
                     Some(choices) => choices
                         .iter()
@@ -285,7 +298,9 @@ fn agents(p: &mut Problems, raw: &RawSimulation, cx: &Context<'_>, spec: &mut Si
         let Some(turns) = &agent.scripted else {
             continue;
         };
-        if spec.agents.contains_key(&name.value) || raw.agents.0.iter().any(|(n, _)| n.value == name.value) {
+        if spec.agents.contains_key(&name.value)
+            || raw.agents.0.iter().any(|(n, _)| n.value == name.value)
+        {
             continue;
         }
         let steps = (1..)
@@ -356,7 +371,8 @@ fn personas(p: &mut Problems, raw: &[Located<RawPersona>], cx: &Context<'_>) -> 
         }
         defined.insert(&name.value, &name.at);
         let model = persona.model.as_ref().and_then(|entry| {
-            cx.check_model(p, entry, "plays persona").then(|| PersonaModel {
+            let what = format!("for persona `{}`", name.value);
+            cx.check_model(p, entry, &what).then(|| PersonaModel {
                 entry: entry.value.clone(),
                 description: persona.description.clone().unwrap_or_default(),
                 plan: persona.plan.clone().unwrap_or_default(),
@@ -419,7 +435,10 @@ fn expectations(
                     {
                         return None;
                     }
-                    (kind.and_then(|k| k.0), tool.as_ref().map(|t| t.value.clone()))
+                    (
+                        kind.and_then(|k| k.0),
+                        tool.as_ref().map(|t| t.value.clone()),
+                    )
                 }
             };
             vec![Expectation::NoErrorOutput { kind, tool }]

@@ -45,6 +45,14 @@ fn every_example_validates_against_the_printed_schema() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/topologies/support_team");
     let errors = errors(&validator, &yaml_as_json(&folder.join("topology.yaml")));
     assert!(errors.is_empty(), "{errors:#?}");
+    let simulations = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/simulation");
+    for file in [
+        simulations.join("support.yaml"),
+        simulations.join("split/topology.yaml"),
+    ] {
+        let errors = errors_of(&validator, &file);
+        assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
+    }
     let agent = jsonschema::validator_for(&printed_schema(true)).unwrap();
     for name in ["triage", "billing"] {
         let file = folder.join(format!("agents/{name}.yaml"));
@@ -67,6 +75,7 @@ fn the_schema_rejects_what_the_loader_rejects() {
         "wrong_types",
         "tool_kinds",
         "bad_limits",
+        "simulation",
     ] {
         let file = bad.join(format!("{name}.yaml"));
         assert!(

@@ -167,7 +167,9 @@ fn check_support_spec(spec: &SimSpec) {
         .with_reply("Bye");
     assert_eq!(spec.personas[0], double_charge);
     double_charge = Persona::new("broken_app", "The app crashes");
-    double_charge.openings.push("The app will not start".to_owned());
+    double_charge
+        .openings
+        .push("The app will not start".to_owned());
     assert_eq!(spec.personas[1], double_charge);
     let llm = &spec.personas[2];
     assert_eq!((llm.name.as_str(), llm.weight), ("llm_user", 1.0));
@@ -222,7 +224,11 @@ fn check_support_spec(spec: &SimSpec) {
 #[test]
 fn a_section_using_every_field_reads_into_exactly_the_spec_it_declares() {
     let topology = topology::load(fixture("support.yaml")).unwrap_or_else(|e| panic!("{e}"));
-    let warnings: Vec<String> = topology.warnings().iter().map(ToString::to_string).collect();
+    let warnings: Vec<String> = topology
+        .warnings()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     // Triage -> refunds -> triage is a cycle; nothing else is wrong.
     assert_eq!(warnings.len(), 1, "{warnings:#?}");
     check_support_spec(topology.simulation().expect("a simulation section"));
