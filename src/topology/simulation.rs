@@ -333,15 +333,15 @@ fn conditions(p: &mut Problems, raw: &RawWhen, cx: &Context<'_>, out: &mut Vec<C
             tool: None,
             text: text.clone(),
         }),
-        Some(RawOutputContains::Of { tool, text }) => {
-            if cx.check_tool(p, tool, "in `output_contains`") {
-                out.push(Condition::OutputContains {
-                    tool: Some(tool.value.clone()),
-                    text: text.clone(),
-                });
-            }
+        Some(RawOutputContains::Of { tool, text })
+            if cx.check_tool(p, tool, "in `output_contains`") =>
+        {
+            out.push(Condition::OutputContains {
+                tool: Some(tool.value.clone()),
+                text: text.clone(),
+            });
         }
-        None => {}
+        _ => {}
     }
     if let Some(not) = &raw.not {
         let mut inner = Vec::new();
