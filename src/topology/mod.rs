@@ -29,6 +29,7 @@
 
 mod agent_tool;
 mod diagnostic;
+mod distribution;
 mod env;
 mod graph;
 mod kinds;
