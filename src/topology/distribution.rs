@@ -269,3 +269,140 @@ impl<Q: Quantity> FromNode for One<Q> {
 fn quantity<Q: Quantity>(f: &mut Fields<'_, '_, '_>, key: &'static str) -> Option<f64> {
     f.required::<One<Q>>(key).map(|one| one.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::sim::{Distribution, Shape};
+
+    /// The latency and input tokens of model entry `scripted` in a simulation, or the
+    /// problems found.
+    fn read(latency: &str, tokens: &str) -> Result<(Distribution, Distribution), Vec<String>> {
+        let yaml = format!(
+            "entry: a\nagents:\n  - name: a\n    scripted: [{{ text: hi }}]\nsimulation:\n  models:\n    scripted:\n      latency: {latency}\n      tokens: {{ input: {tokens} }}\n"
+        );
+        match crate::topology::parse(&yaml, Path::new("t.yaml")) {
+            Ok(t) => {
+                let model = &t.simulation().unwrap().models[crate::sim::NO_MODEL];
+                Ok((model.latency.unwrap(), model.input_tokens.unwrap()))
+            }
+            Err(e) => Err(e
+                .diagnostics()
+                .iter()
+                .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+                .collect()),
+        }
+    }
+
+    #[test]
+    fn every_shape_reads_with_its_cap_latencies_in_milliseconds() {
+        let cases = [
+            (
+                "500ms",
+                "400",
+                Shape::Fixed(500.0),
+                Shape::Fixed(400.0),
+                None,
+            ),
+            ("0ms", "0", Shape::Fixed(0.0), Shape::Fixed(0.0), None),
+            (
+                "{ fixed: 1s, max: 2s }",
+                "{ fixed: 3, max: 4 }",
+                Shape::Fixed(1000.0),
+                Shape::Fixed(3.0),
+                Some((2000.0, 4.0)),
+            ),
+            (
+                "{ uniform: [100ms, 300ms] }",
+                "{ uniform: [1, 1] }",
+                Shape::Uniform {
+                    min: 100.0,
+                    max: 300.0,
+                },
+                Shape::Uniform { min: 1.0, max: 1.0 },
+                None,
+            ),
+            (
+                "{ normal: { mean: 1.5s, sd: 100ms }, max: 2s }",
+                "{ normal: { mean: 400, sd: 0 }, max: 900 }",
+                Shape::Normal {
+                    mean: 1500.0,
+                    sd: 100.0,
+                },
+                Shape::Normal {
+                    mean: 400.0,
+                    sd: 0.0,
+                },
+                Some((2000.0, 900.0)),
+            ),
+            (
+                "{ lognormal: { median: 500ms, sigma: 0.5 } }",
+                "{ lognormal: { median: 60, sigma: 1 } }",
+                Shape::LogNormal {
+                    median: 500.0,
+                    sigma: 0.5,
+                },
+                Shape::LogNormal {
+                    median: 60.0,
+                    sigma: 1.0,
+                },
+                None,
+            ),
+        ];
+        for (latency, tokens, latency_shape, tokens_shape, caps) in cases {
+            let (mut want_latency, mut want_tokens) = (
+                Distribution::new(latency_shape),
+                Distribution::new(tokens_shape),
+            );
+            if let Some((latency_cap, tokens_cap)) = caps {
+                want_latency = want_latency.with_max(latency_cap);
+                want_tokens = want_tokens.with_max(tokens_cap);
+            }
+            assert_eq!(
+                read(latency, tokens),
+                Ok((want_latency, want_tokens)),
+                "{latency} / {tokens}"
+            );
+        }
+    }
+
+    #[test]
+    fn shapes_that_cannot_be_sampled_are_reported_where_they_are_written() {
+        assert_eq!(
+            read("{ uniform: [2s, 1s] }", "{ uniform: [1, 2, 3] }"),
+            Err(vec![
+                "8:27: `uniform` must go from the smaller value to the larger: [min, max]"
+                    .to_owned(),
+                "9:35: `uniform` must be a list of two values: [min, max]".to_owned(),
+            ])
+        );
+        assert_eq!(
+            read(
+                "{ normal: { mean: 1s } }",
+                "{ normal: { mean: 1, sd: -1 } }"
+            ),
+            Err(vec![
+                "8:26: a normal distribution needs `sd`".to_owned(),
+                "9:49: `sd` must not be negative".to_owned(),
+            ])
+        );
+        assert_eq!(
+            read(
+                "{ uniform: [1s, 2s], normal: { mean: 1s, sd: 1s } }",
+                "{ lognorm: 3 }"
+            ),
+            Err(vec![
+                "8:16: a distribution has one shape: `uniform` or `normal`, not both".to_owned(),
+                "9:24: `input` needs one of `fixed`, `uniform`, `normal` or `lognormal`".to_owned(),
+            ])
+        );
+        assert_eq!(
+            read("500", "-3"),
+            Err(vec![
+                "8:16: `latency` needs a unit".to_owned(),
+                "9:24: `input` must not be negative".to_owned(),
+            ])
+        );
+    }
+}

@@ -448,3 +448,132 @@ fn expectations(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::sim::{SimCall, SimTurn};
+
+    fn load(yaml: &str) -> Result<crate::topology::Topology, Vec<String>> {
+        crate::topology::parse(yaml, Path::new("t.yaml")).map_err(|e| {
+            e.diagnostics()
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+                .collect()
+        })
+    }
+
+    fn spec(yaml: &str) -> SimSpec {
+        load(yaml)
+            .unwrap_or_else(|e| panic!("{e:#?}"))
+            .simulation()
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn the_scripted_key_names_agents_without_a_model_unless_an_entry_has_that_name() {
+        let base = "entry: a\nagents:\n  - name: a\n    scripted: [{ text: hi }]\n";
+        let section = "simulation:\n  models:\n    scripted: { latency: 1s }\n";
+        let without = spec(&format!("{base}{section}"));
+        assert_eq!(without.models.keys().collect::<Vec<_>>(), [NO_MODEL]);
+        let with = spec(&format!(
+            "{base}models:\n  - {{ name: scripted, provider: scripted }}\n{section}"
+        ));
+        assert_eq!(with.models.keys().collect::<Vec<_>>(), [SCRIPTED_KEY]);
+    }
+
+    #[test]
+    fn scripted_turns_become_steps_with_their_arguments_as_written() {
+        let yaml = "\
+entry: a
+tools:
+  - builtin: add
+agents:
+  - name: a
+    tools: [add]
+    scripted:
+      - calls:
+          - { tool: add, args: '{\"a\": 1' }
+          - { tool: add }
+          - { tool: add, args: { a: 1, b: 2 }, id: sum }
+      - text: done
+simulation: {}
+";
+        let spec = spec(yaml);
+        assert_eq!(
+            spec.agents["a"],
+            [
+                Step::always(SimTurn::calls([
+                    SimCall::tool("add", json!("{\"a\": 1")),
+                    SimCall::tool("add", json!({})),
+                    SimCall::tool("add", json!({ "a": 1, "b": 2 })).with_id("sum"),
+                ]))
+                .when(Condition::Turn(1)),
+                Step::always(SimTurn::text("done")).when(Condition::Turn(2)),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_agent_listed_in_the_section_plays_only_its_steps() {
+        let yaml = "\
+entry: a
+agents:
+  - name: a
+    scripted: [{ text: scripted }]
+simulation:
+  agents:
+    a:
+      - when: { not: { not: { turn: 2 } } }
+        text: simulated
+";
+        let spec = spec(yaml);
+        let not_not = Condition::Not(Box::new(Condition::Not(Box::new(Condition::Turn(2)))));
+        assert_eq!(
+            spec.agents["a"],
+            [Step::always(SimTurn::text("simulated")).when(not_not)]
+        );
+    }
+
+    #[test]
+    fn only_tools_whose_bodies_cannot_run_in_virtual_time_need_an_output() {
+        let yaml = |output: &str| {
+            format!(
+                "\
+entry: a
+tools:
+  - builtin: add
+  - agent: b
+  - name: host
+    description: The host.
+    command: {{ argv: [uname] }}
+agents:
+  - name: a
+    tools: [add, b, host]
+    scripted: [{{ text: hi }}]
+  - name: b
+    scripted: [{{ text: hi }}]
+simulation:
+  tools: {{ {output} }}
+"
+            )
+        };
+        assert_eq!(
+            load(&yaml("")).map(|_| ()),
+            Err(vec![
+                "5:11: tool `host` needs a simulated `output`: its real body cannot run in a simulation".to_owned()
+            ])
+        );
+        let spec = spec(&yaml("host: { output: Linux }"));
+        assert_eq!(spec.tools["host"].output.as_deref(), Some("Linux"));
+        // Without a section, nothing needs simulating.
+        let topology = load(&yaml("").replace("simulation:\n  tools: {  }\n", "")).unwrap();
+        assert!(topology.simulation().is_none());
+    }
+}
