@@ -4,9 +4,10 @@
 //! [`load`] reads the files (`load`), parses each under budgets against hostile input
 //! (`tree`), reads the located tree into the format's types reporting every problem at once
 //! (`read`, `raw`), and checks the whole (`validate`): references, names, limits,
-//! reachability and cycles. Every problem has a file, line and column. A [`Topology`] that
-//! exists is valid; [`Topology::start`] turns it into a running [`Swarm`] whose agents use the
-//! file's scripted turns, and [`Topology::start_live`] into one whose models are chosen as
+//! reachability and cycles. A `simulation:` section (`raw_sim`, `simulation`) is read and
+//! checked the same way into a [`SimSpec`] ([`Topology::simulation`]). Every problem has a
+//! file, line and column. A [`Topology`] that exists is valid; [`Topology::start`] turns it
+//! into a running [`Swarm`] whose agents use the file's scripted turns, and [`Topology::start_live`] into one whose models are chosen as
 //! `baton run` chooses them (live when their key is set). [`Topology::to_mermaid`] and [`Topology::to_dot`] draw it, and
 //! [`schema`] describes the format as a JSON Schema for editors.
 //!

@@ -288,7 +288,7 @@ fn agents(p: &mut Problems, raw: &RawSimulation, cx: &Context<'_>, spec: &mut Si
                 if let Some(raw) = &step.when {
                     conditions(p, raw, cx, &mut when);
                 }
-                step_of(when, choices)
+                Step { when, choices }
             })
             .collect();
         spec.agents.insert(name.value.clone(), built);
@@ -298,9 +298,7 @@ fn agents(p: &mut Problems, raw: &RawSimulation, cx: &Context<'_>, spec: &mut Si
         let Some(turns) = &agent.scripted else {
             continue;
         };
-        if spec.agents.contains_key(&name.value)
-            || raw.agents.0.iter().any(|(n, _)| n.value == name.value)
-        {
+        if spec.agents.contains_key(&name.value) {
             continue;
         }
         let steps = (1..)
@@ -309,15 +307,6 @@ fn agents(p: &mut Problems, raw: &RawSimulation, cx: &Context<'_>, spec: &mut Si
             .collect();
         spec.agents.insert(name.value.clone(), steps);
     }
-}
-
-/// A step of these conditions and choices.
-fn step_of(when: Vec<Condition>, choices: Vec<Choice>) -> Step {
-    let mut step = Step::choose(choices.into_iter().map(|c| (c.weight, c.turn)));
-    for condition in when {
-        step = step.when(condition);
-    }
-    step
 }
 
 /// The conditions of one `when` (or `not`) mapping, in field order.
