@@ -49,7 +49,7 @@ mod validate;
 
 pub use diagnostic::{Diagnostic, Severity, TopologyError};
 pub use load::{FOLDER_FILE, MAX_AGENT_FILES};
-pub use schema::{agent_schema, schema};
+pub use schema::{agent_schema, schema, simulation_schema};
 pub use start::{ModelUse, StartError};
 
 use std::path::{Path, PathBuf};
