@@ -1,8 +1,9 @@
 //! Reading a topology's files: one file, or a folder whose `topology.yaml` lists one file per
 //! agent (`agents: - file: agents/billing.yaml`), the way Google ADK's agent configs refer to
-//! sub-agents.
+//! sub-agents; and the file a `simulation:` names (`simulation: simulation.yaml`), if it
+//! names one.
 //!
-//! Agent files are confined to the topology's folder: a path must be relative, stay inside
+//! Agent and simulation files are confined to the topology's folder: a path must be relative, stay inside
 //! the folder (no `..`), still be inside it once symbolic links are resolved, and end in
 //! `.yaml` or `.yml`. Only regular files are read (a named pipe or a device would block or
 //! never end). Every file is held to [`MAX_FILE_BYTES`], and a topology to
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use super::diagnostic::{Place, Problems, TopologyError};
 use super::env::{self, Env, Lookup};
 use super::raw::{RawAgent, RawAgentEntry, RawTopology};
+use super::raw_sim::{RawSimulation, RawSimulationEntry};
 use super::read::{FromNode, Located, Reader};
 use super::tree::{Node, Value};
 use super::{MAX_FILE_BYTES, tree};
@@ -42,6 +44,8 @@ pub(super) struct Loaded {
     pub(super) agents: Vec<Located<RawAgent>>,
     /// Where `agents:` is, if given.
     pub(super) agents_at: Option<Place>,
+    /// The `simulation:` section, from the topology file or its own file.
+    pub(super) simulation: Option<RawSimulation>,
     pub(super) problems: Problems,
 }
 
@@ -211,6 +215,23 @@ pub(super) fn load_text(
             }
         }
     }
+    let simulation = match raw.simulation.take() {
+        None => None,
+        Some(Located {
+            value: RawSimulationEntry::Inline(simulation),
+            ..
+        }) => Some(*simulation),
+        Some(Located {
+            value: RawSimulationEntry::File(file),
+            at,
+        }) => {
+            let name = Located { value: file, at };
+            simulation_file(base, &name, env, &mut problems).and_then(|(path, simulation)| {
+                files.push(path);
+                simulation
+            })
+        }
+    };
     Ok(Loaded {
         main,
         folder,
@@ -218,6 +239,7 @@ pub(super) fn load_text(
         raw,
         agents,
         agents_at,
+        simulation,
         problems,
     })
 }
@@ -259,12 +281,72 @@ fn agent_file(
     env: Env<'_>,
     problems: &mut Problems,
 ) -> Option<(Arc<Path>, Option<Located<RawAgent>>)> {
+    let (path, root) = listed_file(base, name, AGENT_FILE, problems)?;
+    let Some(root) = root else {
+        return Some((path, None));
+    };
+    let mut reader = Reader::new(Arc::clone(&path), env, problems);
+    let agent = RawAgent::read(&root, &mut reader).map(|agent| Located {
+        value: agent,
+        at: Place {
+            file: Arc::clone(&path),
+            line: root.at.line,
+            column: root.at.column,
+            len: 1,
+        },
+    });
+    Some((path, agent))
+}
+
+/// Reads the file a `simulation:` names; `None` if it could not be read at all (reported).
+fn simulation_file(
+    base: &Path,
+    name: &Located<String>,
+    env: Env<'_>,
+    problems: &mut Problems,
+) -> Option<(Arc<Path>, Option<RawSimulation>)> {
+    let (path, root) = listed_file(base, name, SIMULATION_FILE, problems)?;
+    let Some(root) = root else {
+        return Some((path, None));
+    };
+    let mut reader = Reader::new(Arc::clone(&path), env, problems);
+    let simulation = RawSimulation::read(&root, &mut reader);
+    Some((path, simulation))
+}
+
+/// What a file a topology names is, for messages.
+struct FileRole {
+    /// `agent file`.
+    what: &'static str,
+    /// Where such files live.
+    hint: &'static str,
+}
+
+const AGENT_FILE: FileRole = FileRole {
+    what: "agent file",
+    hint: "agent files live in the topology's folder: `agents/billing.yaml`",
+};
+
+const SIMULATION_FILE: FileRole = FileRole {
+    what: "simulation file",
+    hint: "a simulation file lives in the topology's folder: `simulation.yaml`",
+};
+
+/// Reads and parses a file the topology names, held to its folder; `None` if it could not be
+/// read (reported), a `None` tree if it is not valid YAML (reported).
+fn listed_file(
+    base: &Path,
+    name: &Located<String>,
+    role: FileRole,
+    problems: &mut Problems,
+) -> Option<(Arc<Path>, Option<Node>)> {
+    let what = role.what;
     let relative = Path::new(&name.value);
     if let Some(problem) = unsafe_path(relative) {
         problems.error(
             &name.at,
-            format!("agent file `{}` {problem}", name.value),
-            Some("agent files live in the topology's folder: `agents/billing.yaml`".to_owned()),
+            format!("{what} `{}` {problem}", name.value),
+            Some(role.hint.to_owned()),
         );
         return None;
     }
@@ -280,7 +362,7 @@ fn agent_file(
         Err(e) => {
             let message = match e {
                 TopologyError::Read { error, .. } => {
-                    format!("cannot read agent file `{}`: {error}", name.value)
+                    format!("cannot read {what} `{}`: {error}", name.value)
                 }
                 other => other.to_string(),
             };
@@ -289,27 +371,16 @@ fn agent_file(
         }
     };
     let path: Arc<Path> = Arc::from(path.as_path());
-    let root = match tree::parse(&text, &path) {
-        Ok(root) => root,
+    match tree::parse(&text, &path) {
+        Ok(root) => Some((path, Some(root))),
         Err(diagnostic) => {
             problems.push(diagnostic);
-            return Some((path, None));
+            Some((path, None))
         }
-    };
-    let mut reader = Reader::new(Arc::clone(&path), env, problems);
-    let agent = RawAgent::read(&root, &mut reader).map(|agent| Located {
-        value: agent,
-        at: Place {
-            file: Arc::clone(&path),
-            line: root.at.line,
-            column: root.at.column,
-            len: 1,
-        },
-    });
-    Some((path, agent))
+    }
 }
 
-/// Why an agent file path is refused, if it is.
+/// Why a listed file's path (an agent file's, a simulation file's) is refused, if it is.
 fn unsafe_path(path: &Path) -> Option<&'static str> {
     if path.as_os_str().is_empty() {
         return Some("is empty");

@@ -4,9 +4,10 @@
 //! [`load`] reads the files (`load`), parses each under budgets against hostile input
 //! (`tree`), reads the located tree into the format's types reporting every problem at once
 //! (`read`, `raw`), and checks the whole (`validate`): references, names, limits,
-//! reachability and cycles. Every problem has a file, line and column. A [`Topology`] that
-//! exists is valid; [`Topology::start`] turns it into a running [`Swarm`] whose agents use the
-//! file's scripted turns, and [`Topology::start_live`] into one whose models are chosen as
+//! reachability and cycles. A `simulation:` section (`raw_sim`, `simulation`) is read and
+//! checked the same way into a [`SimSpec`] ([`Topology::simulation`]). Every problem has a
+//! file, line and column. A [`Topology`] that exists is valid; [`Topology::start`] turns it
+//! into a running [`Swarm`] whose agents use the file's scripted turns, and [`Topology::start_live`] into one whose models are chosen as
 //! `baton run` chooses them (live when their key is set). [`Topology::to_mermaid`] and [`Topology::to_dot`] draw it, and
 //! [`schema`] describes the format as a JSON Schema for editors.
 //!
@@ -29,22 +30,26 @@
 
 mod agent_tool;
 mod diagnostic;
+mod distribution;
 mod env;
 mod graph;
 mod kinds;
 mod load;
+mod quantity;
 mod raw;
+mod raw_sim;
 mod read;
 mod schema;
 mod script;
 mod section;
+mod simulation;
 mod start;
 mod tree;
 mod validate;
 
 pub use diagnostic::{Diagnostic, Severity, TopologyError};
 pub use load::{FOLDER_FILE, MAX_AGENT_FILES};
-pub use schema::{agent_schema, schema};
+pub use schema::{agent_schema, schema, simulation_schema};
 pub use start::{ModelUse, StartError};
 
 use std::path::{Path, PathBuf};
@@ -53,6 +58,7 @@ use std::sync::{Arc, OnceLock};
 use crate::agent::{Agent, Limits};
 use crate::handoff::HandoffStyle;
 use crate::model::{ModelChoice, ModelConfig, ModelError, ScriptedModel, SharedModel};
+use crate::sim::SimSpec;
 use crate::swarm::{Swarm, SwarmBuilder, SwarmError};
 use crate::tool::{ToolOptions, ToolSource};
 
@@ -90,6 +96,8 @@ pub struct Topology {
     /// Per agent (same order as `agents`), the name of its model, if it has one.
     agent_models: Vec<Option<String>>,
     scripted: Option<Arc<ScriptedModel>>,
+    /// The `simulation:` section, if it has one.
+    simulation: Option<SimSpec>,
     /// Problems that do not stop the topology (handoff cycles, say).
     warnings: Vec<diagnostic::Diagnostic>,
 }
@@ -191,6 +199,26 @@ impl Topology {
     /// The model built from the agents' `scripted:` turns, if any agent has some.
     pub fn scripted_model(&self) -> Option<&Arc<ScriptedModel>> {
         self.scripted.as_ref()
+    }
+
+    /// The `simulation:` section, read and checked, if the topology has one (`None`
+    /// otherwise): what `baton sim` runs. Every agent with behaviour is in
+    /// [`SimSpec::agents`]: those the section lists, and those with `scripted:` turns, whose
+    /// n-th turn is a step that applies at their n-th request
+    /// ([`Condition::Turn`](crate::sim::Condition::Turn)).
+    ///
+    /// ```
+    /// let topology = baton::topology::parse(
+    ///     "entry: a\nagents:\n  - name: a\n    scripted: [{ text: hi }]\nsimulation:\n  seed: 7\n",
+    ///     std::path::Path::new("t.yaml"),
+    /// )?;
+    /// let spec = topology.simulation().expect("it has a section");
+    /// assert_eq!(spec.seed, Some(7));
+    /// assert_eq!(spec.agents["a"].len(), 1);
+    /// # Ok::<(), baton::topology::TopologyError>(())
+    /// ```
+    pub fn simulation(&self) -> Option<&SimSpec> {
+        self.simulation.as_ref()
     }
 
     /// The sources of tools it declares (`mcp:` servers), not started: start one to see

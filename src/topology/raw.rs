@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 
 use super::diagnostic::Place;
 use super::kinds::RawTool;
+use super::raw_sim::RawSimulationEntry;
 use super::read::{Count, Dur, Fields, FromNode, Located, Reader, Retries, Tokens};
 use super::tree::{Node, Value};
 use crate::model::{Streaming, ToolCallContent, ToolChoice};
@@ -45,6 +46,10 @@ pub(crate) struct RawTopology {
     /// The agents: written here, or loaded from a file each (`- file: billing.yaml`).
     #[schemars(required)]
     pub(crate) agents: Option<Located<Vec<Located<RawAgentEntry>>>>,
+    /// How `baton sim` simulates the topology's flows: scripted behaviour that branches,
+    /// users, latencies and faults, and what must hold of the results; written here, or the
+    /// name of a file next to this one that holds it.
+    pub(crate) simulation: Option<Located<RawSimulationEntry>>,
 }
 
 /// Bounds on every run; each field has a default.
@@ -492,6 +497,7 @@ impl FromNode for RawTopology {
             model: f.get("model"),
             tools: f.get("tools").unwrap_or_default(),
             agents: f.required("agents"),
+            simulation: f.get("simulation"),
         };
         f.finish();
         Some(topology)
@@ -653,13 +659,28 @@ impl FromNode for RawAgent {
 impl FromNode for RawTurn {
     fn read(node: &Node, r: &mut Reader<'_>) -> Option<Self> {
         let mut f = Fields::new(r, node, "a scripted turn")?;
-        let turn = RawTurn {
+        let turn = RawTurn::read_fields(&mut f);
+        f.finish();
+        Some(turn)
+    }
+}
+
+impl RawTurn {
+    /// The fields of a turn written inline in a mapping (a scripted turn, a simulation's step).
+    pub(super) const FIELDS: [&str; 3] = ["text", "calls", "handoff"];
+
+    /// Reads a turn's fields from a mapping that may hold others.
+    pub(super) fn read_fields(f: &mut Fields<'_, '_, '_>) -> Self {
+        RawTurn {
             text: f.get("text"),
             calls: f.get("calls").unwrap_or_default(),
             handoff: f.get("handoff"),
-        };
-        f.finish();
-        Some(turn)
+        }
+    }
+
+    /// Whether it plays nothing: no text and no calls.
+    pub(super) fn is_empty(&self) -> bool {
+        self.text.is_none() && self.calls.is_empty() && self.handoff.is_none()
     }
 }
 

@@ -56,7 +56,7 @@ pub(super) struct Reader<'a> {
     /// Where problems go.
     pub(super) problems: &'a mut Problems,
     /// The field being read, for messages (`` `tools` must be a list ``).
-    field: &'static str,
+    pub(super) field: &'static str,
 }
 
 impl<'a> Reader<'a> {

@@ -1,5 +1,6 @@
-//! Scripted turns: built into the scripted model, and checked against the agent that plays
-//! them (calls it may not make and quoted outputs no call has are warnings).
+//! Scripted turns: checked against the agent that plays them (calls it may not make and
+//! quoted outputs no call has are warnings), then built into the scripted model's turns or a
+//! simulation's ([`SimTurn`]).
 //!
 //! `tools` and `handoffs` below are the names the agent lists.
 
@@ -9,8 +10,9 @@ use super::diagnostic::Problems;
 use super::raw::{RawCall, RawTurn};
 use super::read::Located;
 use crate::model::{ScriptedCall, ScriptedTurn};
+use crate::sim::{SimCall, SimTurn};
 
-/// Builds one scripted turn, checking its calls.
+/// Checks and builds one scripted turn.
 pub(super) fn turn(
     p: &mut Problems,
     raw: &RawTurn,
@@ -19,6 +21,71 @@ pub(super) fn turn(
     name: &str,
     ids: &HashSet<&str>,
 ) -> ScriptedTurn {
+    check(p, raw, tools, handoffs, name, ids);
+    let calls = shapes(raw)
+        .map(|call| match call {
+            Shape::Tool { name, args, id } => {
+                let arguments = match args {
+                    None => "{}".to_owned(),
+                    Some(serde_json::Value::String(text)) => text.clone(),
+                    Some(value) => value.to_string(),
+                };
+                let made = ScriptedCall::tool_raw(name.to_owned(), arguments);
+                match id {
+                    Some(id) => made.with_id(id.to_owned()),
+                    None => made,
+                }
+            }
+            Shape::Handoff { agent, id } => {
+                let made = ScriptedCall::handoff(agent.to_owned());
+                match id {
+                    Some(id) => made.with_id(id.to_owned()),
+                    None => made,
+                }
+            }
+        })
+        .collect();
+    ScriptedTurn {
+        text: raw.text.as_ref().map(|t| t.value.clone()),
+        calls,
+    }
+}
+
+/// Builds a turn already checked with [`check`] as a simulation plays it: the arguments as
+/// written (a string stays a string, sent as it is; none: `{}`).
+pub(super) fn sim_turn(raw: &RawTurn) -> SimTurn {
+    let calls: Vec<SimCall> = shapes(raw)
+        .map(|call| match call {
+            Shape::Tool { name, args, id } => {
+                let args = args
+                    .cloned()
+                    .unwrap_or_else(|| serde_json::Value::Object(serde_json::Map::new()));
+                let made = SimCall::tool(name, args);
+                match id {
+                    Some(id) => made.with_id(id),
+                    None => made,
+                }
+            }
+            Shape::Handoff { agent, .. } => SimCall::Handoff {
+                agent: agent.to_owned(),
+            },
+        })
+        .collect();
+    let mut turn = SimTurn::calls(calls);
+    turn.text = raw.text.as_ref().map(|t| t.value.clone());
+    turn
+}
+
+/// Checks one scripted turn: its calls' shapes (errors), and calls the agent cannot make and
+/// quoted outputs no call has (warnings).
+pub(super) fn check(
+    p: &mut Problems,
+    raw: &RawTurn,
+    tools: Option<&HashSet<&str>>,
+    handoffs: &HashSet<&str>,
+    name: &str,
+    ids: &HashSet<&str>,
+) {
     if let Some(text) = &raw.text {
         for id in output_refs(&text.value) {
             if !ids.contains(id) {
@@ -30,18 +97,11 @@ pub(super) fn turn(
             }
         }
     }
-    let mut calls: Vec<ScriptedCall> = raw
-        .calls
-        .iter()
-        .filter_map(|c| call(p, c, tools, handoffs, name))
-        .collect();
+    for call in &raw.calls {
+        check_call(p, call, tools, handoffs, name);
+    }
     if let Some(target) = &raw.handoff {
         check_scripted_handoff(p, target, handoffs, name);
-        calls.push(ScriptedCall::handoff(target.value.clone()));
-    }
-    ScriptedTurn {
-        text: raw.text.as_ref().map(|t| t.value.clone()),
-        calls,
     }
 }
 
@@ -52,15 +112,57 @@ fn output_refs(text: &str) -> impl Iterator<Item = &str> {
         .filter_map(|rest| rest.split_once("}}").map(|(id, _)| id))
 }
 
-fn call(
+/// A well-formed scripted call.
+enum Shape<'r> {
+    Tool {
+        name: &'r str,
+        args: Option<&'r serde_json::Value>,
+        id: Option<&'r str>,
+    },
+    Handoff {
+        agent: &'r str,
+        id: Option<&'r str>,
+    },
+}
+
+/// The shape of `call`, if it is well formed (`check_call` reports it otherwise).
+fn shape(call: &RawCall) -> Option<Shape<'_>> {
+    let id = call.id.as_deref();
+    match (&call.tool, &call.handoff) {
+        (Some(tool), None) => Some(Shape::Tool {
+            name: &tool.value,
+            args: call.args.as_ref(),
+            id,
+        }),
+        (None, Some(target)) if call.args.is_none() => Some(Shape::Handoff {
+            agent: &target.value,
+            id,
+        }),
+        _ => None,
+    }
+}
+
+/// The well-formed calls of a turn, its `handoff:` shorthand last.
+fn shapes(raw: &RawTurn) -> impl Iterator<Item = Shape<'_>> {
+    let handoff = raw.handoff.as_ref().map(|target| Shape::Handoff {
+        agent: &target.value,
+        id: None,
+    });
+    raw.calls
+        .iter()
+        .filter_map(|c| shape(&c.value))
+        .chain(handoff)
+}
+
+fn check_call(
     p: &mut Problems,
     raw: &Located<RawCall>,
     tools: Option<&HashSet<&str>>,
     handoffs: &HashSet<&str>,
     name: &str,
-) -> Option<ScriptedCall> {
+) {
     let call = &raw.value;
-    let made = match (&call.tool, &call.handoff) {
+    match (&call.tool, &call.handoff) {
         (Some(tool), None) => {
             if tools.is_some_and(|tools| !tools.contains(tool.value.as_str())) {
                 p.warning(
@@ -69,34 +171,17 @@ fn call(
                     Some("the call will get an error output; add the tool to the agent's `tools` if that is not the point".to_owned()),
                 );
             }
-            let arguments = match &call.args {
-                None => "{}".to_owned(),
-                Some(serde_json::Value::String(text)) => text.clone(),
-                Some(value) => value.to_string(),
-            };
-            ScriptedCall::tool_raw(tool.value.clone(), arguments)
         }
         (None, Some(target)) if call.args.is_none() => {
             check_scripted_handoff(p, target, handoffs, name);
-            ScriptedCall::handoff(target.value.clone())
         }
-        (None, Some(_)) => {
-            p.error(&raw.at, "a scripted handoff takes no `args`", None);
-            return None;
-        }
-        _ => {
-            p.error(
-                &raw.at,
-                "a scripted call needs exactly one of `tool` or `handoff`",
-                None,
-            );
-            return None;
-        }
-    };
-    Some(match &call.id {
-        Some(id) => made.with_id(id.clone()),
-        None => made,
-    })
+        (None, Some(_)) => p.error(&raw.at, "a scripted handoff takes no `args`", None),
+        _ => p.error(
+            &raw.at,
+            "a scripted call needs exactly one of `tool` or `handoff`",
+            None,
+        ),
+    }
 }
 
 fn check_scripted_handoff(

@@ -33,6 +33,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
         raw,
         agents: raw_agents,
         agents_at,
+        simulation,
         mut problems,
     } = loaded;
     let p = &mut problems;
@@ -286,6 +287,17 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
         }
     }
 
+    let simulation = simulation.map(|raw| {
+        let cx = super::simulation::Context {
+            agents: &agents,
+            positions: &positions,
+            models: &models,
+            tools: &tools,
+            broken_tools: &broken_tools,
+        };
+        super::simulation::build(p, &raw, &cx)
+    });
+
     if p.has_errors() {
         return Err(TopologyError::Invalid(problems.into_sorted(&files)));
     }
@@ -311,6 +323,7 @@ pub(super) fn validate(loaded: Loaded) -> Result<Topology, TopologyError> {
         models,
         agent_models,
         scripted: any_script.then(|| Arc::new(scripted)),
+        simulation,
         warnings: problems.into_sorted(&files),
     })
 }

@@ -7,6 +7,7 @@
 //! - `hostile`: the loader never panics or hangs on hostile input.
 //! - `agent_tool`: agents used as tools.
 //! - `declared_tools`: `http` and `command` tools from YAML (`agents/ops.yaml`).
+//! - `simulation`: the `simulation:` section read into a `baton::sim::SimSpec`.
 
 mod agent_tool;
 mod bad_fixtures;
@@ -16,6 +17,7 @@ mod folder;
 mod graph;
 mod hostile;
 mod schema;
+mod simulation;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -93,6 +93,10 @@ impl Start for AgentStart {
         Some(&self.agent)
     }
 
+    fn runs_in_simulation(&self) -> bool {
+        true
+    }
+
     fn register(
         &self,
         builder: SwarmBuilder,

@@ -85,6 +85,10 @@ impl Declared for RawBuiltinTool {
 struct Builtin(Register);
 
 impl Start for Builtin {
+    fn runs_in_simulation(&self) -> bool {
+        true
+    }
+
     fn register(
         &self,
         builder: SwarmBuilder,

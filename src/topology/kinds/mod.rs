@@ -78,6 +78,11 @@ pub(crate) trait Start: Debug + Send + Sync {
     fn is_source(&self) -> bool {
         false
     }
+    /// Whether its real body can run in a simulation (offline and in virtual time), so a
+    /// simulation may leave it without a declared output: built-ins and agent tools.
+    fn runs_in_simulation(&self) -> bool {
+        false
+    }
     /// The tool source it is, for kinds whose entry is a source of tools (`mcp`), named
     /// `name`, its tools running with `options`.
     fn source(&self, name: &str, options: ToolOptions) -> Option<Arc<dyn ToolSource>> {

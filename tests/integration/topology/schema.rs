@@ -1,5 +1,6 @@
 //! `baton schema`: a JSON Schema every shipped example (and every agent file of a folder
-//! topology) validates against, and that catches what editors should flag.
+//! topology) validates against, and that catches what editors should flag; the schema of a
+//! simulation file (`docs/simulation.schema.json`).
 
 use std::path::Path;
 
@@ -45,6 +46,14 @@ fn every_example_validates_against_the_printed_schema() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/topologies/support_team");
     let errors = errors(&validator, &yaml_as_json(&folder.join("topology.yaml")));
     assert!(errors.is_empty(), "{errors:#?}");
+    let simulations = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/simulation");
+    for file in [
+        simulations.join("support.yaml"),
+        simulations.join("split/topology.yaml"),
+    ] {
+        let errors = errors_of(&validator, &file);
+        assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
+    }
     let agent = jsonschema::validator_for(&printed_schema(true)).unwrap();
     for name in ["triage", "billing"] {
         let file = folder.join(format!("agents/{name}.yaml"));
@@ -67,6 +76,7 @@ fn the_schema_rejects_what_the_loader_rejects() {
         "wrong_types",
         "tool_kinds",
         "bad_limits",
+        "simulation",
     ] {
         let file = bad.join(format!("{name}.yaml"));
         assert!(
@@ -103,4 +113,25 @@ fn schema_fields_carry_their_documentation() {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert_eq!(required, ["entry", "agents"]);
+}
+
+#[test]
+fn the_simulation_file_schema_in_docs_is_current_and_fits_the_fixture() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("docs/simulation.schema.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        saved,
+        baton::topology::simulation_schema(),
+        "docs/simulation.schema.json is stale: regenerate it from `baton::topology::simulation_schema()`"
+    );
+    let validator = jsonschema::validator_for(&saved).unwrap();
+    let file = root.join("tests/fixtures/simulation/split/simulation.yaml");
+    let found = errors_of(&validator, &file);
+    assert!(found.is_empty(), "{found:#?}");
+    let mut bad = yaml_as_json(&file);
+    bad["seeds"] = serde_json::json!(3);
+    assert!(!errors(&validator, &bad).is_empty());
 }
