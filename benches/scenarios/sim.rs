@@ -20,7 +20,7 @@ pub async fn run() -> String {
         env!("CARGO_MANIFEST_DIR")
     );
     let topology = baton::topology::load(&path).unwrap_or_else(|e| fail(e.to_string()));
-    let mut spec = baton::sim::SimSpec::default();
+    let mut spec = topology.simulation().cloned().unwrap_or_default();
     // The scenario's latencies, whatever the file declares.
     for model in topology.models() {
         let entry = spec.models.entry(model.name.clone()).or_default();

@@ -97,7 +97,7 @@ impl Simulation {
     /// The simulation a topology's `simulation:` section declares (agents without a
     /// behaviour there play their `scripted:` turns; no section: every agent does).
     pub fn from_topology(topology: &Topology) -> Self {
-        Self::new(topology, declared(topology))
+        Self::new(topology, topology.simulation().cloned().unwrap_or_default())
     }
 
     /// Sets how many conversations to run.
@@ -327,11 +327,6 @@ impl Simulation {
             })
             .collect()
     }
-}
-
-/// The topology's declared simulation (until its section is read: none).
-fn declared(_: &Topology) -> SimSpec {
-    SimSpec::default()
 }
 
 /// Scripted turns as steps: the n-th turn on the agent's n-th request.

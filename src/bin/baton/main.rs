@@ -58,11 +58,19 @@ enum Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet = matches!(&cli.command, Command::Run(args) if args.quiet());
+    let simulating = matches!(&cli.command, Command::Sim(_));
     let stderr_is_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new(if quiet { "off" } else { "warn" })
+                // A simulation injects faults on purpose: their retries are in its report.
+                tracing_subscriber::EnvFilter::new(if quiet {
+                    "off"
+                } else if simulating {
+                    "error"
+                } else {
+                    "warn"
+                })
             }),
         )
         .with_ansi(colour(
