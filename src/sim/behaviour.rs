@@ -306,12 +306,12 @@ impl Template {
     /// `null` becomes that value; anything else a string.
     fn fill_json(&self, input: &[Item]) -> Result<Value, TooLong> {
         let text = self.fill(input)?;
-        if self.parts.len() == 1 && !self.is_plain() {
-            if let Ok(value @ (Value::Number(_) | Value::Bool(_) | Value::Null)) =
+        if self.parts.len() == 1
+            && !self.is_plain()
+            && let Ok(value @ (Value::Number(_) | Value::Bool(_) | Value::Null)) =
                 serde_json::from_str::<Value>(text.trim())
-            {
-                return Ok(value);
-            }
+        {
+            return Ok(value);
         }
         Ok(Value::String(text))
     }

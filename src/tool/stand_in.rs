@@ -7,8 +7,6 @@
 //! place, or let the real body run (pure built-ins). [`Simulated`] is the worker body that
 //! does this around any other body.
 
-use std::future::Future;
-
 use futures::future::BoxFuture;
 use serde_json::Value;
 
@@ -53,14 +51,12 @@ impl<B: Body> Body for Simulated<B> {
         Ok((json, B::parse(arguments)?))
     }
 
-    fn run(&self, (json, args): Self::Args) -> impl Future<Output = Self::Done> + Send {
-        async move {
-            let context = ToolContext::current()
-                .unwrap_or_else(|| ToolContext::detached("", std::time::Duration::MAX));
-            match self.stand_in.before(json.as_ref(), &context).await? {
-                Some(output) => Ok(Ran::StandIn(output)),
-                None => Ok(Ran::Body(self.body.run(args).await)),
-            }
+    async fn run(&self, (json, args): Self::Args) -> Self::Done {
+        let context = ToolContext::current()
+            .unwrap_or_else(|| ToolContext::detached("", std::time::Duration::MAX));
+        match self.stand_in.before(json.as_ref(), &context).await? {
+            Some(output) => Ok(Ran::StandIn(output)),
+            None => Ok(Ran::Body(self.body.run(args).await)),
         }
     }
 
