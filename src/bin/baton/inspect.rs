@@ -61,8 +61,11 @@ enum GraphFormat {
 #[derive(Debug, clap::Args)]
 pub(crate) struct SchemaArgs {
     /// The schema of one agent's file (folder topologies) instead of a topology's.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "simulation")]
     agent: bool,
+    /// The schema of a simulation section kept in a file of its own (`simulation: sim.yaml`).
+    #[arg(long)]
+    simulation: bool,
 }
 
 // ===== check =====
@@ -329,6 +332,8 @@ fn svg(dot: &str) -> Result<String, Failure> {
 pub(crate) fn schema(args: SchemaArgs) -> Result<(), Failure> {
     let schema = if args.agent {
         topology::agent_schema()
+    } else if args.simulation {
+        topology::simulation_schema()
     } else {
         topology::schema()
     };

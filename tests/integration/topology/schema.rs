@@ -135,3 +135,20 @@ fn the_simulation_file_schema_in_docs_is_current_and_fits_the_fixture() {
     bad["seeds"] = serde_json::json!(3);
     assert!(!errors(&validator, &bad).is_empty());
 }
+
+// See: issue 12
+#[test]
+fn baton_schema_simulation_prints_the_simulation_files_schema() {
+    let out = baton(&["schema", "--simulation"]);
+    assert_eq!(out.status.code(), Some(0));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed, baton::topology::simulation_schema());
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/simulation.schema.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        printed,
+        serde_json::from_str::<serde_json::Value>(&shipped).unwrap()
+    );
+}
