@@ -500,3 +500,80 @@ async fn personas_reply_after_each_answer_and_a_model_can_play_one() {
         matches!(first.input.last(), Some(baton::Item::Message { role: baton::Role::User, content, .. }) if content == "Billing here.")
     );
 }
+
+// See: issue 12
+#[tokio::test]
+async fn each_model_fault_kind_does_what_it_says_and_is_counted() {
+    // Refunds alone call a tool: every conversation asks for a refund.
+    let run = |kind: ModelFaultKind| async move {
+        let mut spec = slow_spec();
+        spec.personas = vec![Persona::new("refunder", "Refund 2 mugs at 5.00")];
+        spec.models.get_mut("default").unwrap().faults = vec![ModelFault::new(0.25, kind)];
+        let simulation = Simulation::new(&support(), spec)
+            .conversations(200)
+            .concurrency(50)
+            .seed(21);
+        let report = simulation.run().await.expect("the simulation runs");
+        let outcomes = simulation.outcomes().await.expect("the simulation runs");
+        (report, outcomes)
+    };
+    let injected = |report: &baton::sim::Report, name: &str| {
+        report.faults.model.get(name).copied().unwrap_or(0)
+    };
+    let errors = |report: &baton::sim::Report, kind: ToolErrorKind| -> u64 {
+        report
+            .error_outputs
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.count)
+            .sum()
+    };
+
+    // Arguments that are not JSON: an invalid_arguments error output each, the run goes on.
+    let (report, _) = run(ModelFaultKind::MalformedArguments).await;
+    assert!(injected(&report, "malformed_arguments") > 0);
+    assert_eq!(
+        errors(&report, ToolErrorKind::InvalidArguments),
+        injected(&report, "malformed_arguments")
+    );
+    assert_eq!(report.finished, 200, "{}", report.to_text());
+
+    // A call to a tool the agent lacks: an unknown_tool error output each.
+    let (report, _) = run(ModelFaultKind::UnknownTool).await;
+    assert!(injected(&report, "unknown_tool") > 0);
+    assert_eq!(
+        errors(&report, ToolErrorKind::UnknownTool),
+        injected(&report, "unknown_tool")
+    );
+
+    // One call id for the tool call and the handoff: the turn loop makes them unique again,
+    // and every call still gets exactly one output.
+    let (report, outcomes) = run(ModelFaultKind::DuplicateCallIds).await;
+    assert!(injected(&report, "duplicate_call_ids") > 0);
+    assert_eq!(report.finished, 200, "{}", report.to_text());
+    for outcome in &outcomes {
+        baton::model::check_history(&outcome.transcript).expect("a valid history");
+    }
+
+    // No answer: the entry's 10 s timeout ends the attempt, and the retry answers.
+    let (report, outcomes) = run(ModelFaultKind::Timeout).await;
+    let timeouts = injected(&report, "timeout");
+    assert!(timeouts > 0);
+    let slow: u64 = outcomes
+        .iter()
+        .flat_map(|o| &o.timeline)
+        .filter(|e| {
+            matches!(e.kind, EventKind::Model) && e.end - e.start >= Duration::from_secs(10)
+        })
+        .count() as u64;
+    assert!(
+        slow > 0 && slow <= timeouts,
+        "{slow} slow requests for {timeouts} timeouts"
+    );
+    assert!(report.latency_ms.max >= 10_000, "{}", report.to_text());
+
+    // HTTP 500s are retried with backoff.
+    let (report, _) = run(ModelFaultKind::ServerError).await;
+    assert!(injected(&report, "server_error") > 0);
+    assert!(report.finished >= 195, "{}", report.to_text());
+}
