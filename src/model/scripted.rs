@@ -333,13 +333,7 @@ impl ScriptedModel {
                     arguments.clone(),
                 ),
                 ScriptedCall::Handoff { agent, call_id } => {
-                    let (name, arguments) = handoff_call(request, agent).ok_or_else(|| {
-                        ModelError::NoHandoffFunction {
-                            agent: ctx.agent.to_owned(),
-                            turn: ctx.agent_turn + 1,
-                            target: agent.clone(),
-                        }
-                    })?;
+                    let (name, arguments) = handoff_for(request, agent)?;
                     Item::function_call(
                         unique(call_id.clone().unwrap_or_else(default_id)),
                         name,
@@ -363,10 +357,24 @@ impl Model for ScriptedModel {
     }
 }
 
+/// The function and arguments a scripted turn of `request`'s agent calls to hand off to
+/// `target`, or the error that says the request offers no way to.
+pub(crate) fn handoff_for(
+    request: &ModelRequest<'_>,
+    target: &str,
+) -> Result<(String, String), ModelError> {
+    let ctx = request.context;
+    handoff_call(request, target).ok_or_else(|| ModelError::NoHandoffFunction {
+        agent: ctx.agent.to_owned(),
+        turn: ctx.agent_turn + 1,
+        target: target.to_owned(),
+    })
+}
+
 /// Picks the function a model would call to hand off to `target`, given the tools offered:
 /// `transfer_to_<target>` if offered, else `handoff {"agent": target}`, else (in transfer style,
 /// for a target that is not offered) the `transfer_to_<target>` a confused model would invent.
-pub(crate) fn handoff_call(request: &ModelRequest<'_>, target: &str) -> Option<(String, String)> {
+fn handoff_call(request: &ModelRequest<'_>, target: &str) -> Option<(String, String)> {
     let transfer = format!("transfer_to_{target}");
     let offered = |name: &str| request.tools.iter().any(|t| t.name == name);
     if offered(&transfer) {
@@ -428,17 +436,26 @@ fn fill_template_within(text: &str, input: &[Item], max: usize) -> Result<String
 
 fn lookup<'a>(key: &str, input: &'a [Item]) -> Option<&'a str> {
     if key == "input" {
-        return input.iter().rev().find_map(|item| match item {
-            Item::Message {
-                role: Role::User,
-                content,
-                ..
-            } => Some(content.as_str()),
-            _ => None,
-        });
+        return latest_user_message(input);
     }
-    // The latest call scripted with that id: `sum`, or `sum__2` in a later user turn.
-    let id = key.strip_prefix("output:")?.trim();
+    output_of(input, key.strip_prefix("output:")?.trim())
+}
+
+/// The latest user message of a conversation (`{{input}}`).
+pub(crate) fn latest_user_message(input: &[Item]) -> Option<&str> {
+    input.iter().rev().find_map(|item| match item {
+        Item::Message {
+            role: Role::User,
+            content,
+            ..
+        } => Some(content.as_str()),
+        _ => None,
+    })
+}
+
+/// The output of the latest call scripted with id `id` (`{{output:<id>}}`): `sum`, or
+/// `sum__2` in a later user turn.
+pub(crate) fn output_of<'a>(input: &'a [Item], id: &str) -> Option<&'a str> {
     input.iter().rev().find_map(|item| match item {
         Item::FunctionCallOutput {
             call_id, output, ..

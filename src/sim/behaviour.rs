@@ -8,8 +8,8 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::spec::{Condition, SimCall, SimTurn, Step};
-use crate::item::{Item, Role, base_call_id, unique_call_id};
-use crate::model::scripted::handoff_call;
+use crate::item::{Item, unique_call_id};
+use crate::model::scripted::{handoff_for, latest_user_message, output_of};
 use crate::model::{ModelError, ModelRequest, ScriptedModel};
 
 /// One agent's steps, ready to play.
@@ -121,7 +121,9 @@ impl Behaviour {
 fn holds(condition: &Condition, request: &ModelRequest<'_>) -> bool {
     match condition {
         Condition::Turn(n) => request.context.agent_turn.saturating_add(1) == *n,
-        Condition::InputMatches(re) => latest_user(request.input).is_some_and(|t| re.is_match(t)),
+        Condition::InputMatches(re) => {
+            latest_user_message(request.input).is_some_and(|t| re.is_match(t))
+        }
         Condition::OutputContains { tool, text } => {
             latest_output(request.input, tool.as_deref()).is_some_and(|o| o.contains(text.as_str()))
         }
@@ -130,18 +132,6 @@ fn holds(condition: &Condition, request: &ModelRequest<'_>) -> bool {
         #[allow(unreachable_patterns)]
         _ => false,
     }
-}
-
-/// The latest user message of the conversation.
-fn latest_user(input: &[Item]) -> Option<&str> {
-    input.iter().rev().find_map(|item| match item {
-        Item::Message {
-            role: Role::User,
-            content,
-            ..
-        } => Some(content.as_str()),
-        _ => None,
-    })
 }
 
 /// The latest call output, of a call to `tool` if given.
@@ -224,13 +214,7 @@ impl Turn {
                     Item::function_call(id, name.clone(), arguments)
                 }
                 Call::Handoff { agent } => {
-                    let (name, arguments) = handoff_call(request, agent).ok_or_else(|| {
-                        ModelError::NoHandoffFunction {
-                            agent: ctx.agent.to_owned(),
-                            turn: ctx.agent_turn + 1,
-                            target: agent.clone(),
-                        }
-                    })?;
+                    let (name, arguments) = handoff_for(request, agent)?;
                     let id = unique_call_id(&default_id(), taken);
                     Item::function_call(id, name, arguments)
                 }
@@ -285,10 +269,10 @@ impl Template {
         for part in &self.parts {
             let piece: std::borrow::Cow<'_, str> = match part {
                 Part::Text(text) => text.as_str().into(),
-                Part::Input => latest_user(input).unwrap_or("").into(),
+                Part::Input => latest_user_message(input).unwrap_or("").into(),
                 Part::Output(id) => output_of(input, id)
                     .map_or_else(|| format!("{{{{output:{id}}}}}").into(), Into::into),
-                Part::Match(re) => latest_user(input)
+                Part::Match(re) => latest_user_message(input)
                     .and_then(|text| re.captures(text))
                     .and_then(|c| c.get(1).or_else(|| c.get(0)))
                     .map_or("", |m| m.as_str())
@@ -315,17 +299,6 @@ impl Template {
         }
         Ok(Value::String(text))
     }
-}
-
-/// The output of the latest call scripted with id `id` (`sum`, or `sum__2` in a later user
-/// turn).
-fn output_of<'a>(input: &'a [Item], id: &str) -> Option<&'a str> {
-    input.iter().rev().find_map(|item| match item {
-        Item::FunctionCallOutput {
-            call_id, output, ..
-        } if base_call_id(call_id) == id => Some(output.as_str()),
-        _ => None,
-    })
 }
 
 impl JsonTemplate {
