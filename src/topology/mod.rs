@@ -50,7 +50,7 @@ mod validate;
 pub use diagnostic::{Diagnostic, Severity, TopologyError};
 pub use load::{FOLDER_FILE, MAX_AGENT_FILES};
 pub use schema::{agent_schema, schema, simulation_schema};
-pub use start::{ModelUse, StartError};
+pub use start::{ModelUse, SCRIPTED_MODEL, StartError};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -339,7 +339,11 @@ impl Topology {
     /// [`StartError`]: a live model cannot be built (no model name, a bad base URL), a model
     /// cannot run live and no agent has scripted turns, or the swarm cannot start.
     pub fn start_live(&self) -> Result<(Swarm, Vec<ModelUse>), StartError> {
-        start::start_choosing(self, |config| crate::model::choose_model(config, false))
+        start::start_choosing(
+            self,
+            |config| crate::model::choose_model(config, false),
+            |_, model| model,
+        )
     }
 
     /// As [`Topology::start_live`], with each model of the `models:` section chosen by
@@ -354,7 +358,22 @@ impl Topology {
         &self,
         choose: impl FnMut(&ModelConfig) -> Result<ModelChoice, ModelError>,
     ) -> Result<(Swarm, Vec<ModelUse>), StartError> {
-        start::start_choosing(self, choose)
+        start::start_choosing(self, choose, |_, model| model)
+    }
+
+    /// As [`Topology::start_choosing`], with every model passed through `wrap` first: each
+    /// entry's chosen model with the entry's name, and the scripted turns that agents naming
+    /// no entry play with [`SCRIPTED_MODEL`] (`baton run --record` wraps each in a recorder).
+    ///
+    /// # Errors
+    ///
+    /// As [`Topology::start_choosing`].
+    pub fn start_choosing_wrapped(
+        &self,
+        choose: impl FnMut(&ModelConfig) -> Result<ModelChoice, ModelError>,
+        wrap: impl FnMut(&str, SharedModel) -> SharedModel,
+    ) -> Result<(Swarm, Vec<ModelUse>), StartError> {
+        start::start_choosing(self, choose, wrap)
     }
 }
 

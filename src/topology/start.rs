@@ -3,10 +3,15 @@
 //! ([`Topology::start_live`]), and what was chosen, so the application can say so.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::Topology;
 use crate::model::{ModelChoice, ModelConfig, ModelError, SharedModel};
 use crate::swarm::{Swarm, SwarmError};
+
+/// The name [`Topology::start_choosing_wrapped`] gives the scripted turns that agents naming
+/// no model entry play.
+pub const SCRIPTED_MODEL: &str = "scripted";
 
 /// How a started topology answers: one entry per live model, and one per reason the
 /// scripted turns answer instead ([`Topology::start_live`]).
@@ -87,6 +92,7 @@ pub enum StartError {
 pub(super) fn start_choosing(
     topology: &Topology,
     mut choose: impl FnMut(&ModelConfig) -> Result<ModelChoice, ModelError>,
+    mut wrap: impl FnMut(&str, SharedModel) -> SharedModel,
 ) -> Result<(Swarm, Vec<ModelUse>), StartError> {
     let mut live = Vec::new();
     let mut reasons: Vec<String> = Vec::new();
@@ -99,7 +105,7 @@ pub(super) fn start_choosing(
                     model: config.name.clone(),
                     description,
                 });
-                Ok(model)
+                Ok(wrap(&config.name, model))
             }
             ModelChoice::Scripted { reason } => {
                 let Some(scripted) = &scripted else {
@@ -112,7 +118,7 @@ pub(super) fn start_choosing(
                 if !reasons.contains(&reason) {
                     reasons.push(reason);
                 }
-                Ok(scripted.clone() as SharedModel)
+                Ok(wrap(&config.name, scripted.clone() as SharedModel))
             }
         }
     })?;
@@ -129,6 +135,11 @@ pub(super) fn start_choosing(
             reasons.push("its agents name no model".to_owned());
         }
     }
+    // Agents that name no model play the scripted turns.
+    let builder = match &scripted {
+        Some(scripted) => builder.model(wrap(SCRIPTED_MODEL, Arc::clone(scripted) as SharedModel)),
+        None => builder,
+    };
     let swarm = builder.start()?;
     let uses = live
         .into_iter()

@@ -134,27 +134,20 @@ fn start(
         }
         return Ok(swarm);
     }
-    let (swarm, live, reasons) = match cassette {
+    let (swarm, models) = match cassette {
         Some(cassette) => {
-            let (swarm, chosen) =
-                cassette::start_recording(topology, |config| args.choose(config), cassette)
-                    .map_err(Failure::Input)?;
-            (swarm, chosen.live, chosen.reasons)
+            cassette::start_recording(topology, |config| args.choose(config), cassette)
         }
-        None => {
-            let (swarm, models) = topology
-                .start_choosing(|config| args.choose(config))
-                .map_err(|e| Failure::Input(e.into()))?;
-            let (mut live, mut reasons) = (Vec::new(), Vec::new());
-            for model in models {
-                match model {
-                    ModelUse::Scripted { reason } => reasons.push(reason),
-                    other => live.push(other.to_string()),
-                }
-            }
-            (swarm, live, reasons)
+        None => topology.start_choosing(|config| args.choose(config)),
+    }
+    .map_err(|e| Failure::Input(e.into()))?;
+    let (mut live, mut reasons) = (Vec::new(), Vec::new());
+    for model in models {
+        match model {
+            ModelUse::Scripted { reason } => reasons.push(reason),
+            other => live.push(other.to_string()),
         }
-    };
+    }
     if args.quiet {
         return Ok(swarm);
     }
