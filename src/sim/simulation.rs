@@ -47,6 +47,14 @@ pub enum SimError {
     /// The simulation's swarm could not start.
     #[error("cannot start the simulation: {0}")]
     Swarm(#[from] SwarmError),
+    /// A tool whose real body cannot run in virtual time has nothing to stand in for it.
+    #[error("tool `{tool}` cannot be simulated: {why}")]
+    NotSimulated {
+        /// The tool.
+        tool: String,
+        /// Why, and what to do.
+        why: String,
+    },
     /// The swarm stopped before every conversation reported.
     #[error("the simulation's swarm stopped after {done} of {expected} conversations")]
     Stopped {
@@ -247,6 +255,7 @@ impl Simulation {
     /// Starts the simulation's swarm: virtual time, seeded, its models simulated, its tools
     /// stood in for.
     fn start(&self, keep: bool) -> Result<(Swarm, Arc<Counts>, Plan), SimError> {
+        self.check_tools()?;
         let chance = Chance::new(self.seed);
         let counts = Arc::new(Counts::default());
         let behaviours = Arc::new(self.behaviours()?);
@@ -305,6 +314,35 @@ impl Simulation {
             keep,
         };
         Ok((swarm, counts, plan))
+    }
+
+    /// Refuses tools that would do real I/O in virtual time (their calls would be cut short by
+    /// the first deadline on the shard): MCP servers, and HTTP or command tools without a
+    /// declared `output`.
+    fn check_tools(&self) -> Result<(), SimError> {
+        for (tool, is_source) in self.topology.tools_outside_simulation() {
+            let declared = self
+                .spec
+                .tools
+                .get(tool)
+                .is_some_and(|t| t.output.is_some());
+            if is_source {
+                return Err(SimError::NotSimulated {
+                    tool: tool.to_owned(),
+                    why: "it is an MCP server, and MCP tools cannot be simulated yet".to_owned(),
+                });
+            }
+            if !declared {
+                return Err(SimError::NotSimulated {
+                    tool: tool.to_owned(),
+                    why: format!(
+                        "its real body would wait on real I/O in virtual time; give it \
+                         `simulation.tools.{tool}.output`"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Every agent's prepared behaviour: declared steps, else its scripted turns.

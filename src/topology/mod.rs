@@ -230,6 +230,15 @@ impl Topology {
             .collect()
     }
 
+    /// The tools whose real bodies cannot run in a simulation (HTTP, command, MCP servers),
+    /// each with whether it is a source of tools (an MCP server).
+    pub(crate) fn tools_outside_simulation(&self) -> impl Iterator<Item = (&str, bool)> {
+        self.tools
+            .iter()
+            .filter(|t| !t.kind.runs_in_simulation())
+            .map(|t| (t.name.as_str(), t.kind.is_source()))
+    }
+
     /// A swarm builder with the topology's tools, agents and limits, and the scripted model
     /// as the default model. Call [`SwarmBuilder::model`] to use another model.
     pub fn builder(&self) -> SwarmBuilder {

@@ -132,6 +132,26 @@ fn one_conversation_reruns_alone_with_its_transcript_and_timeline() {
     );
 }
 
+// See: issue 12
+#[test]
+fn tools_that_would_do_real_io_in_virtual_time_are_refused_with_what_to_do() {
+    let out = baton(&["sim", "agents/ops.yaml", "-n", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("tool `service_status` cannot be simulated")
+            && stderr.contains("simulation.tools.service_status.output"),
+        "{stderr}"
+    );
+    let out = baton(&["sim", "agents/librarian.yaml", "-n", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("MCP tools cannot be simulated yet"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 /// A fresh directory under the target dir.
 fn tempdir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("baton-cli-sim-{}", std::process::id()));

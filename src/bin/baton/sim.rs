@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use anyhow::anyhow;
 use baton::model::{ModelChoice, choose_model};
-use baton::sim::{Outcome, Report, Simulation};
+use baton::sim::{Outcome, Report, SimError, Simulation};
 use clap::{Args, ValueEnum};
 
 use crate::Failure;
@@ -77,7 +77,7 @@ pub(crate) fn run(args: SimArgs) -> Result<(), Failure> {
     if let Some(index) = args.conversation {
         let outcome = runtime
             .block_on(simulation.conversation(index))
-            .map_err(|e| Failure::Run(e.into()))?;
+            .map_err(failure)?;
         print_conversation(&outcome, args.format);
         return Ok(());
     }
@@ -86,7 +86,7 @@ pub(crate) fn run(args: SimArgs) -> Result<(), Failure> {
     let began = Instant::now();
     let (report, simulated) = runtime
         .block_on(simulation.run_with_progress(|done, total| progress.update(done, total)))
-        .map_err(|e| Failure::Run(e.into()))?;
+        .map_err(failure)?;
     progress.finish();
     match args.format {
         SimFormat::Text => print!("{}", report.to_text()),
@@ -101,6 +101,14 @@ pub(crate) fn run(args: SimArgs) -> Result<(), Failure> {
         );
     }
     expectations(&report)
+}
+
+/// A simulation that cannot be set up is bad input (exit 2); one that stopped, a failed run.
+fn failure(error: SimError) -> Failure {
+    match error {
+        SimError::Behaviour { .. } | SimError::NotSimulated { .. } => Failure::Input(error.into()),
+        other => Failure::Run(other.into()),
+    }
 }
 
 /// Gives the personas that a model plays their live model; one that cannot run live is an
